@@ -239,7 +239,8 @@ int set_one_input(const RunOptions& opt, slm_session_t* session, const slm_tenso
   std::string what = "input '" + std::string(info.name) + "' (" + path + ")";
   HostTensor t;
   std::string err;
-  if (!read_tensor_file(path, &t, &err)) return report(opt, kRunExitUsage, err);
+  if (!read_tensor_file(path, &t, &err))
+    return report(opt, kRunExitUsage, "input '" + std::string(info.name) + "': " + err);
   std::string mismatch = shape_mismatch(info, t);
   if (!mismatch.empty()) return report(opt, kRunExitUsage, what + ": " + mismatch);
   slm_tensor_t v{};
@@ -304,21 +305,36 @@ class PendingOutputs {
   std::vector<std::string> temps_, finals_, placed_;
 };
 
-int write_outputs(const RunOptions& opt, slm_session_t* session,
-                  const std::vector<slm_tensor_info_t>& outs, const std::vector<std::string>& files) {
+int write_all_outputs(const RunOptions& opt, slm_session_t* session,
+                      const std::vector<slm_tensor_info_t>& outs,
+                      const std::vector<std::string>& files, PendingOutputs* pending) {
   std::string err;
-  if (!make_dirs(opt.output_dir, &err)) return report(opt, kRunExitUsage, err);
-  PendingOutputs pending(opt.output_dir);
   for (size_t i = 0; i < outs.size(); ++i) {
     slm_tensor_t v{};
     slm_status_t st = slm_session_get_output(session, i, &v);
     std::string what = "output '" + std::string(outs[i].name) + "'";
     if (st != SLM_OK) return report_status(opt, st, what + ": cannot get value");
-    if (!write_npy(pending.add(files[i]), v, &err))
+    if (!write_npy(pending->add(files[i]), v, &err))
       return report(opt, kRunExitUsage, "cannot write " + what + ": " + err);
   }
-  if (!pending.commit(&err)) return report(opt, kRunExitUsage, err);
+  if (!pending->commit(&err)) return report(opt, kRunExitUsage, err);
   return kRunExitOk;
+}
+
+// Creates the output directory only once there is something to put in it, and
+// removes it again (if it was new and stayed empty) when writing fails.
+int write_outputs(const RunOptions& opt, slm_session_t* session,
+                  const std::vector<slm_tensor_info_t>& outs, const std::vector<std::string>& files) {
+  std::string err;
+  bool existed = is_directory(opt.output_dir);
+  if (!make_dirs(opt.output_dir, &err)) return report(opt, kRunExitUsage, err);
+  int rc = kRunExitOk;
+  {
+    PendingOutputs pending(opt.output_dir);
+    rc = write_all_outputs(opt, session, outs, files, &pending);
+  }  // temporaries are gone here, so rmdir below can succeed
+  if (rc != kRunExitOk && !existed) ::rmdir(opt.output_dir.c_str());
+  return rc;
 }
 
 // --------------------------------------------------------------------- driver
