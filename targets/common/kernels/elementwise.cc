@@ -370,8 +370,11 @@ template <Var K> int infer_variadic(KernelContext *ctx) {
     if (t.dtype != acc.dtype)
       return SLM_INVALID(ctx, "%s: input %d dtype %s differs from %s", name, i,
                          dtype_name(t.dtype), dtype_name(acc.dtype));
-    if (!broadcast_shapes(acc, t, &acc.rank, acc.dims))
+    Tensor next; // broadcast_shapes must not write into its own input
+    if (!broadcast_shapes(acc, t, &next.rank, next.dims))
       return SLM_INVALID(ctx, "%s: input %d is not broadcast-compatible", name, i);
+    std::copy(next.dims, next.dims + next.rank, acc.dims);
+    acc.rank = next.rank;
   }
   set_shape(output(ctx, 0), acc.dtype, acc.rank, acc.dims);
   return SLM_REF_OK;
@@ -419,8 +422,8 @@ int infer_where(KernelContext *ctx) {
                        dtype_name(y.dtype));
   if (!dtype_size(x.dtype))
     return SLM_UNSUPPORTED(ctx, "Where: dtype %s is not supported", dtype_name(x.dtype));
-  Tensor s;
-  if (!broadcast_shapes(x, y, &s.rank, s.dims) || !broadcast_shapes(c, s, &s.rank, s.dims))
+  Tensor xy, s; // broadcast_shapes must not write into its own input
+  if (!broadcast_shapes(x, y, &xy.rank, xy.dims) || !broadcast_shapes(c, xy, &s.rank, s.dims))
     return SLM_INVALID(ctx, "Where: condition, X and Y are not broadcast-compatible");
   set_shape(output(ctx, 0), x.dtype, s.rank, s.dims);
   return SLM_REF_OK;

@@ -38,16 +38,16 @@ template <typename F> int dispatch_arith(KernelContext *ctx, int32_t dtype, cons
 }
 
 // Which input dtypes an op accepts.
-enum Kind { kFloat, kSigned, kArith, kBool, kInt, kAny };
+enum Kind { kOnlyFloat, kOnlySigned, kOnlyArith, kOnlyBool, kOnlyInt, kAnyDtype };
 
 bool accepts(Kind k, int32_t d) {
   bool is_signed_int = d == kI8 || d == kI16 || d == kI32 || d == kI64;
   switch (k) {
-  case kFloat: return is_float_dtype(d);
-  case kSigned: return is_float_dtype(d) || is_signed_int;
-  case kArith: return is_float_dtype(d) || is_int_dtype(d);
-  case kBool: return d == kBool;
-  case kInt: return is_int_dtype(d);
+  case kOnlyFloat: return is_float_dtype(d);
+  case kOnlySigned: return is_float_dtype(d) || is_signed_int;
+  case kOnlyArith: return is_float_dtype(d) || is_int_dtype(d);
+  case kOnlyBool: return d == kBool;
+  case kOnlyInt: return is_int_dtype(d);
   default: return dtype_size(d) != 0;
   }
 }
@@ -118,44 +118,44 @@ template <typename C> C softplus(C x) {
     });                                                                                            \
   }
 
-SLM_UNARY(Neg, kSigned, map_arith, -x)
-SLM_UNARY(Abs, kArith, map_arith, (x < C(0) ? C(-x) : x))
-SLM_UNARY(Sign, kArith, map_arith, C(x > C(0) ? 1 : (x < C(0) ? -1 : 0)))
-SLM_UNARY(Relu, kSigned, map_arith, (x > C(0) ? x : C(0)))
-SLM_UNARY(Sqrt, kFloat, map_float, std::sqrt(x))
-SLM_UNARY(Reciprocal, kFloat, map_float, C(1) / x)
-SLM_UNARY(Exp, kFloat, map_float, std::exp(x))
-SLM_UNARY(Log, kFloat, map_float, std::log(x))
-SLM_UNARY(Tanh, kFloat, map_float, std::tanh(x))
-SLM_UNARY(Sigmoid, kFloat, map_float,
+SLM_UNARY(Neg, kOnlySigned, map_arith, -x)
+SLM_UNARY(Abs, kOnlyArith, map_arith, (x < C(0) ? C(-x) : x))
+SLM_UNARY(Sign, kOnlyArith, map_arith, C(x > C(0) ? 1 : (x < C(0) ? -1 : 0)))
+SLM_UNARY(Relu, kOnlySigned, map_arith, (x > C(0) ? x : C(0)))
+SLM_UNARY(Sqrt, kOnlyFloat, map_float, std::sqrt(x))
+SLM_UNARY(Reciprocal, kOnlyFloat, map_float, C(1) / x)
+SLM_UNARY(Exp, kOnlyFloat, map_float, std::exp(x))
+SLM_UNARY(Log, kOnlyFloat, map_float, std::log(x))
+SLM_UNARY(Tanh, kOnlyFloat, map_float, std::tanh(x))
+SLM_UNARY(Sigmoid, kOnlyFloat, map_float,
           (x >= 0 ? C(1) / (C(1) + std::exp(-x)) : std::exp(x) / (C(1) + std::exp(x))))
-SLM_UNARY(Erf, kFloat, map_float, std::erf(x))
-SLM_UNARY(Softplus, kFloat, map_float, softplus(x))
-SLM_UNARY(Softsign, kFloat, map_float, x / (C(1) + std::fabs(x)))
-SLM_UNARY(Mish, kFloat, map_float, x *std::tanh(softplus(x)))
-SLM_UNARY(HardSwish, kFloat, map_float, x *std::max(C(0), std::min(C(1), x / C(6) + C(0.5))))
-SLM_UNARY(Sin, kFloat, map_float, std::sin(x))
-SLM_UNARY(Cos, kFloat, map_float, std::cos(x))
-SLM_UNARY(Tan, kFloat, map_float, std::tan(x))
-SLM_UNARY(Asin, kFloat, map_float, std::asin(x))
-SLM_UNARY(Acos, kFloat, map_float, std::acos(x))
-SLM_UNARY(Atan, kFloat, map_float, std::atan(x))
-SLM_UNARY(Sinh, kFloat, map_float, std::sinh(x))
-SLM_UNARY(Cosh, kFloat, map_float, std::cosh(x))
-SLM_UNARY(Asinh, kFloat, map_float, std::asinh(x))
-SLM_UNARY(Acosh, kFloat, map_float, std::acosh(x))
-SLM_UNARY(Atanh, kFloat, map_float, std::atanh(x))
-SLM_UNARY(Floor, kFloat, map_float, std::floor(x))
-SLM_UNARY(Ceil, kFloat, map_float, std::ceil(x))
+SLM_UNARY(Erf, kOnlyFloat, map_float, std::erf(x))
+SLM_UNARY(Softplus, kOnlyFloat, map_float, softplus(x))
+SLM_UNARY(Softsign, kOnlyFloat, map_float, x / (C(1) + std::fabs(x)))
+SLM_UNARY(Mish, kOnlyFloat, map_float, x *std::tanh(softplus(x)))
+SLM_UNARY(HardSwish, kOnlyFloat, map_float, x *std::max(C(0), std::min(C(1), x / C(6) + C(0.5))))
+SLM_UNARY(Sin, kOnlyFloat, map_float, std::sin(x))
+SLM_UNARY(Cos, kOnlyFloat, map_float, std::cos(x))
+SLM_UNARY(Tan, kOnlyFloat, map_float, std::tan(x))
+SLM_UNARY(Asin, kOnlyFloat, map_float, std::asin(x))
+SLM_UNARY(Acos, kOnlyFloat, map_float, std::acos(x))
+SLM_UNARY(Atan, kOnlyFloat, map_float, std::atan(x))
+SLM_UNARY(Sinh, kOnlyFloat, map_float, std::sinh(x))
+SLM_UNARY(Cosh, kOnlyFloat, map_float, std::cosh(x))
+SLM_UNARY(Asinh, kOnlyFloat, map_float, std::asinh(x))
+SLM_UNARY(Acosh, kOnlyFloat, map_float, std::acosh(x))
+SLM_UNARY(Atanh, kOnlyFloat, map_float, std::atanh(x))
+SLM_UNARY(Floor, kOnlyFloat, map_float, std::floor(x))
+SLM_UNARY(Ceil, kOnlyFloat, map_float, std::ceil(x))
 // rint rounds half to even in the default rounding mode, as ONNX Round requires.
-SLM_UNARY(Round, kFloat, map_float, std::rint(x))
-SLM_UNARY(BitwiseNot, kInt, map_int, C(~x))
+SLM_UNARY(Round, kOnlyFloat, map_float, std::rint(x))
+SLM_UNARY(BitwiseNot, kOnlyInt, map_int, C(~x))
 
 #undef SLM_UNARY
 
 // Ops with attributes: float-only infers, then hand-written runs.
 #define SLM_INFER_FLOAT(Name)                                                                      \
-  int infer_##Name(KernelContext *ctx) { return infer_map(ctx, #Name, kFloat, 0); }
+  int infer_##Name(KernelContext *ctx) { return infer_map(ctx, #Name, kOnlyFloat, 0); }
 SLM_INFER_FLOAT(LeakyRelu)
 SLM_INFER_FLOAT(Elu)
 SLM_INFER_FLOAT(Selu)
@@ -211,7 +211,7 @@ int infer_Gelu(KernelContext *ctx) {
     ctx->attrs->get_string("approximate", "none", mode, sizeof mode);
   if (std::strcmp(mode, "none") != 0 && std::strcmp(mode, "tanh") != 0)
     return SLM_INVALID(ctx, "Gelu: approximate must be 'none' or 'tanh', got '%s'", mode);
-  return infer_map(ctx, "Gelu", kFloat, 0);
+  return infer_map(ctx, "Gelu", kOnlyFloat, 0);
 }
 int run_Gelu(KernelContext *ctx) {
   char mode[8] = "none";
@@ -230,7 +230,7 @@ int run_Gelu(KernelContext *ctx) {
 }
 
 // Not works on bool; BitwiseNot above on ints.
-int infer_Not(KernelContext *ctx) { return infer_map(ctx, "Not", kBool, 0); }
+int infer_Not(KernelContext *ctx) { return infer_map(ctx, "Not", kOnlyBool, 0); }
 int run_Not(KernelContext *ctx) {
   const bool *px = input(ctx, 0)->as<bool>();
   bool *py = output(ctx, 0)->as<bool>();
@@ -250,11 +250,11 @@ template <typename P> int run_predicate(KernelContext *ctx, const char *op, P pr
     return int(SLM_REF_OK);
   });
 }
-int infer_IsNaN(KernelContext *ctx) { return infer_map(ctx, "IsNaN", kFloat, kBool); }
+int infer_IsNaN(KernelContext *ctx) { return infer_map(ctx, "IsNaN", kOnlyFloat, kBool); }
 int run_IsNaN(KernelContext *ctx) {
   return run_predicate(ctx, "IsNaN", [](double v) { return std::isnan(v); });
 }
-int infer_IsInf(KernelContext *ctx) { return infer_map(ctx, "IsInf", kFloat, kBool); }
+int infer_IsInf(KernelContext *ctx) { return infer_map(ctx, "IsInf", kOnlyFloat, kBool); }
 int run_IsInf(KernelContext *ctx) {
   bool pos = attr_int(ctx, "detect_positive", 1) != 0;
   bool neg = attr_int(ctx, "detect_negative", 1) != 0;
@@ -264,7 +264,7 @@ int run_IsInf(KernelContext *ctx) {
 }
 
 // Identity-like ops copy bytes, so they work for every dtype.
-int infer_Identity(KernelContext *ctx) { return infer_map(ctx, "Identity", kAny, 0); }
+int infer_Identity(KernelContext *ctx) { return infer_map(ctx, "Identity", kAnyDtype, 0); }
 int run_Identity(KernelContext *ctx) {
   size_t n = input(ctx, 0)->nbytes();
   if (n)
@@ -274,7 +274,7 @@ int run_Identity(KernelContext *ctx) {
 
 // Inference-mode Dropout: identity, and the optional mask output is all true.
 int infer_Dropout(KernelContext *ctx) {
-  if (int st = infer_map(ctx, "Dropout", kFloat, 0))
+  if (int st = infer_map(ctx, "Dropout", kOnlyFloat, 0))
     return st;
   const Tensor &x = *input(ctx, 0);
   if (Tensor *mask = output(ctx, 1))
@@ -307,7 +307,7 @@ template <typename T> typename Compute<T>::type clip_bound(KernelContext *ctx, i
 }
 
 int infer_Clip(KernelContext *ctx) {
-  if (int st = infer_map(ctx, "Clip", kArith, 0))
+  if (int st = infer_map(ctx, "Clip", kOnlyArith, 0))
     return st;
   for (int i = 1; i < 3; ++i) {
     const Tensor *t = input(ctx, i);
@@ -382,7 +382,7 @@ int infer_Cast(KernelContext *ctx) {
   if (!castable(int32_t(to)))
     return SLM_UNSUPPORTED(ctx, "Cast: target dtype %lld (%s) is not supported", (long long)to,
                            dtype_name(int32_t(to)));
-  if (int st = infer_map(ctx, "Cast", kAny, int32_t(to)))
+  if (int st = infer_map(ctx, "Cast", kAnyDtype, int32_t(to)))
     return st;
   if (!castable(input(ctx, 0)->dtype))
     return SLM_UNSUPPORTED(ctx, "Cast: source dtype %s is not supported",
@@ -398,7 +398,7 @@ int infer_CastLike(KernelContext *ctx) {
   if (!castable(to) || !castable(input(ctx, 0)->dtype))
     return SLM_UNSUPPORTED(ctx, "CastLike: cast from %s to %s is not supported",
                            dtype_name(input(ctx, 0)->dtype), dtype_name(to));
-  return infer_map(ctx, "CastLike", kAny, to);
+  return infer_map(ctx, "CastLike", kAnyDtype, to);
 }
 int run_CastLike(KernelContext *ctx) { return cast_to(ctx, input(ctx, 1)->dtype, "CastLike"); }
 
