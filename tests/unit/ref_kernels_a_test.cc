@@ -514,6 +514,10 @@ TEST(Unary, ClipFromAttrsAndInputs) {
   Op ic("Clip");
   ASSERT_EQ(ic.in(xi).in(ilo).in(ihi).run(), SLM_REF_OK);
   EXPECT_EQ(ic.vals(), (V{0, 5, 7}));
+  auto lo5 = i64({}, {5}), hi2 = i64({}, {2});
+  Op crossed("Clip"); // min > max: everything becomes max
+  ASSERT_EQ(crossed.in(xi).in(lo5).in(hi2).run(), SLM_REF_OK);
+  EXPECT_EQ(crossed.vals(), (V{2, 2, 2}));
   Op bad("Clip");
   EXPECT_EQ(bad.in(x).in(ilo).infer(), SLM_REF_INVALID);
 }
@@ -628,6 +632,10 @@ TEST(Shape, FlattenSqueezeUnsqueeze) {
   Op sq_in("Squeeze");
   ASSERT_EQ(sq_in.in(x).in(axes).infer(), SLM_REF_OK);
   EXPECT_EQ(sq_in.shape(), (D{2, 3, 1}));
+  auto no_axes = i64({0}, {});
+  Op sq_empty("Squeeze");
+  ASSERT_EQ(sq_empty.in(x).in(no_axes).infer(), SLM_REF_OK);
+  EXPECT_EQ(sq_empty.shape(), (D{2, 3}));
   Op sq_bad("Squeeze");
   EXPECT_EQ(sq_bad.in(x).attr("axes", D{0}).infer(), SLM_REF_INVALID);
 
@@ -807,6 +815,9 @@ TEST(Shape, ExpandAndTile) {
   ASSERT_EQ(e.in(x).in(s).run(), SLM_REF_OK) << e.err;
   EXPECT_EQ(e.shape(), (D{2, 3, 2}));
   EXPECT_EQ(e.vals(), (V{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}));
+  auto s_neg = i64({2}, {-1, 1});
+  Op en("Expand");
+  EXPECT_EQ(en.in(x).in(s_neg).infer(), SLM_REF_INVALID);
   auto s_bad = i64({1}, {4});
   Op eb("Expand");
   EXPECT_EQ(eb.in(e.out()).in(s_bad).infer(), SLM_REF_INVALID);
@@ -897,6 +908,20 @@ TEST(Shape, PadModes) {
   Op neg("Pad");
   ASSERT_EQ(neg.in(x).attr("pads", D{0, -1, 0, 0}).run(), SLM_REF_OK) << neg.err;
   EXPECT_EQ(neg.vals(), (V{2, 3, 5, 6}));
+  auto xi = i32({3}, {1, 2, 3});
+  Op old_attr("Pad");
+  ASSERT_EQ(old_attr.in(xi).attr("pads", D{1, 0}).attr("value", 7.0).run(), SLM_REF_OK);
+  EXPECT_EQ(old_attr.vals(), (V{7, 1, 2, 3}));
+  auto wp = i64({2}, {2, 4});
+  Op wrap("Pad");
+  ASSERT_EQ(wrap.in(xi).in(wp).attr("mode", "wrap").run(), SLM_REF_OK) << wrap.err;
+  EXPECT_EQ(wrap.vals(), (V{2, 3, 1, 2, 3, 1, 2, 3, 1}));
+  Op far("Pad"); // reflect wider than the dim keeps bouncing, like numpy
+  ASSERT_EQ(far.in(xi).in(wp).attr("mode", "reflect").run(), SLM_REF_OK);
+  EXPECT_EQ(far.vals(), (V{3, 2, 1, 2, 3, 2, 1, 2, 3}));
+  auto cv64 = i64({}, {1});
+  Op cv_bad("Pad");
+  EXPECT_EQ(cv_bad.in(x).in(pads).in(cv64).infer(), SLM_REF_INVALID);
   auto bad_pads = i64({3}, {0, 1, 0});
   Op bad("Pad");
   EXPECT_EQ(bad.in(x).in(bad_pads).infer(), SLM_REF_INVALID);

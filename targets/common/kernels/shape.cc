@@ -281,7 +281,7 @@ int infer_Squeeze(KernelContext *ctx) {
   int64_t dims[kMaxRank];
   int rank = 0;
   for (int d = 0; d < x.rank; ++d)
-    if (!(n < 0 ? x.dims[d] == 1 : drop[d]))
+    if (!(n <= 0 ? x.dims[d] == 1 : drop[d])) // no or empty axes: drop every 1
       dims[rank++] = x.dims[d];
   set_shape(output(ctx, 0), x.dtype, rank, dims);
   return SLM_REF_OK;
@@ -973,6 +973,9 @@ int infer_Expand(KernelContext *ctx) {
   Tensor shape;
   if (int st = read_shape_input(ctx, "Expand", 1, shape.dims, &shape.rank))
     return st;
+  for (int d = 0; d < shape.rank; ++d)
+    if (shape.dims[d] < 0)
+      return SLM_INVALID(ctx, "Expand: shape[%d] = %lld is negative", d, (long long)shape.dims[d]);
   int64_t dims[kMaxRank];
   int rank;
   char b1[128], b2[128];
@@ -1232,6 +1235,9 @@ int infer_Pad(KernelContext *ctx) {
   if (int st = check_out(ctx, "Pad", 1))
     return st;
   const Tensor &x = *input(ctx, 0);
+  const Tensor *cv = input(ctx, 2);
+  if (cv && (cv->dtype != x.dtype || cv->numel() > 1))
+    return SLM_INVALID(ctx, "Pad: constant_value must be a scalar of the input's dtype");
   PadSpec p;
   if (int st = pad_spec(ctx, x, &p))
     return st;
@@ -1269,11 +1275,13 @@ int run_Pad(KernelContext *ctx) {
   const size_t es = dtype_size(x.dtype);
   char value[8] = {};
   const Tensor *cv = input(ctx, 2);
-  if (cv && cv->data && cv->numel() == 1)
+  if (cv && cv->data && cv->numel() == 1) {
     std::memcpy(value, cv->data, es);
-  else if (x.dtype == kF32 && ctx->attrs) { // opset < 11 keeps the value as an attribute
-    float f = ctx->attrs->get_float("value", 0.0f);
-    std::memcpy(value, &f, 4);
+  } else if (ctx->attrs && ctx->attrs->find("value")) { // opset < 11: a float attribute
+    Tensor v;
+    v.dtype = x.dtype;
+    v.data = value;
+    write_double(v, 0, ctx->attrs->get_float("value", 0.0f));
   }
   const int64_t n = y.numel();
   if (n == 0)

@@ -324,7 +324,11 @@ int run_Clip(KernelContext *ctx) {
     using T = decltype(tag);
     using C = typename Compute<T>::type;
     C lo = clip_bound<T>(ctx, 1, true), hi = clip_bound<T>(ctx, 2, false);
-    auto f = [lo, hi](C x) { return x < lo ? lo : (x > hi ? hi : x); };
+    // max applied last, so min > max yields max as ONNX specifies.
+    auto f = [lo, hi](C x) {
+      C v = x < lo ? lo : x;
+      return v > hi ? hi : v;
+    };
     return map_loop<T>(ctx, f);
   });
 }
