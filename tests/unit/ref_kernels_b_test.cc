@@ -950,7 +950,7 @@ std::vector<double> RoundF32(std::vector<double> v) {
 }
 
 TEST(RefKernelsB, MatMulTilesAndDecodeGemv) {
-  for (int64_t M : {1, 5}) {
+  for (int64_t M : {1, 2, 3, 5, 9}) {
     const int64_t K = 37, N = 300; // N spans several column tiles, M a partial row tile
     auto av = RoundF32(Noise(M * K, 7)), bv = RoundF32(Noise(K * N, 8));
     Owned a = F32({M, K}, av), b = F32({K, N}, bv);
@@ -974,6 +974,31 @@ TEST(RefKernelsB, GemmTransBDecodeMatchesNaive) {
   Result r = RunOp("Gemm", {&a, &bt}, Attrs().i("transB", 1));
   ASSERT_EQ(r.status, SLM_REF_OK) << r.error;
   ExpectNear(r.out(0), NaiveMatMul(av, bv, M, K, N), 1e-5);
+}
+
+TEST(RefKernelsB, GemmTransAMatchesNaive) {
+  const int64_t M = 6, K = 11, N = 19;
+  auto atv = RoundF32(Noise(K * M, 11)), bv = RoundF32(Noise(K * N, 12));
+  std::vector<double> av(size_t(M * K));
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t k = 0; k < K; ++k)
+      av[size_t(i * K + k)] = atv[size_t(k * M + i)];
+  Owned at = F32({K, M}, atv), b = F32({K, N}, bv);
+  Result r = RunOp("Gemm", {&at, &b}, Attrs().i("transA", 1));
+  ASSERT_EQ(r.status, SLM_REF_OK) << r.error;
+  ExpectNear(r.out(0), NaiveMatMul(av, bv, M, K, N), 1e-5);
+}
+
+TEST(RefKernelsB, MatMulFloat16Gemv) {
+  const int64_t K = 13, N = 21;
+  auto av = Noise(K, 13), bv = Noise(K * N, 14);
+  Owned a = Make(kF16, {1, K}, av), b = Make(kF16, {K, N}, bv);
+  for (auto *t : {&a, &b}) // the oracle sees the fp16-rounded inputs
+    for (int64_t i = 0; i < t->t.numel(); ++i)
+      (t == &a ? av : bv)[size_t(i)] = read_double(t->t, i);
+  Result r = RunOp("MatMul", {&a, &b});
+  ASSERT_EQ(r.status, SLM_REF_OK) << r.error;
+  ExpectNear(r.out(0), NaiveMatMul(av, bv, 1, K, N), 2e-3);
 }
 
 TEST(RefKernelsB, MatMulEmptyAndZeroK) {

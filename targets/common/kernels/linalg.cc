@@ -47,29 +47,94 @@ inline T finish(typename Acc<T>::type acc, const Epilogue<T> &ep, int64_t i, int
   return C::store(typename C::type(v));
 }
 
-// Rows [i0, i0+mr) × columns [j0, j0+nr) of Y (row stride ldy) for B with contiguous rows:
-// i-k-j order so the inner loop streams one B row segment and vectorizes.
+// An MR × 8 block of A·B held in registers over the whole K loop. The fixed-size inner
+// loops are what GCC's -O2 (very-cheap cost model) still vectorizes, via SLP.
+constexpr int kPanel = 8;
+
+template <typename T, int MR>
+void gemm_micro(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t i0, int64_t j,
+                const Epilogue<T> &ep) {
+  using C = Compute<T>;
+  using A = typename Acc<T>::type;
+  A acc[MR][kPanel] = {};
+  for (int64_t k = 0; k < K; ++k) {
+    const T *brow = b.p + k * b.rs + j;
+    A bv[kPanel];
+    for (int u = 0; u < kPanel; ++u)
+      bv[u] = A(C::load(brow[u]));
+    for (int r = 0; r < MR; ++r) {
+      A av = A(C::load(a.at(i0 + r, k)));
+      for (int u = 0; u < kPanel; ++u)
+        acc[r][u] += av * bv[u];
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int u = 0; u < kPanel; ++u)
+      y[(i0 + r) * ldy + j + u] = finish<T>(acc[r][u], ep, i0 + r, j + u);
+}
+
+// A single row (decode GEMV): streams each B row segment once into an L1-resident
+// accumulator, which reads B sequentially instead of in 8-column strips.
+template <typename T>
+void gemm_row_stream(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t i,
+                     int64_t j0, int64_t nr, const Epilogue<T> &ep) {
+  using C = Compute<T>;
+  using A = typename Acc<T>::type;
+  A acc[kTileN] = {};
+  int64_t full = nr / kPanel * kPanel, k = 0;
+  // Four B rows per pass so each accumulator load/store serves four multiply-adds.
+  for (; k + 4 <= K; k += 4) {
+    const T *b0 = b.p + k * b.rs + j0, *b1 = b0 + b.rs, *b2 = b1 + b.rs, *b3 = b2 + b.rs;
+    A a0 = A(C::load(a.at(i, k))), a1 = A(C::load(a.at(i, k + 1)));
+    A a2 = A(C::load(a.at(i, k + 2))), a3 = A(C::load(a.at(i, k + 3)));
+    for (int64_t j = 0; j < full; j += kPanel)
+      for (int u = 0; u < kPanel; ++u)
+        acc[j + u] += a0 * A(C::load(b0[j + u])) + a1 * A(C::load(b1[j + u])) +
+                      a2 * A(C::load(b2[j + u])) + a3 * A(C::load(b3[j + u]));
+    for (int64_t j = full; j < nr; ++j)
+      acc[j] += a0 * A(C::load(b0[j])) + a1 * A(C::load(b1[j])) + a2 * A(C::load(b2[j])) +
+                a3 * A(C::load(b3[j]));
+  }
+  for (; k < K; ++k) {
+    const T *brow = b.p + k * b.rs + j0;
+    A av = A(C::load(a.at(i, k)));
+    for (int64_t j = 0; j < full; j += kPanel)
+      for (int u = 0; u < kPanel; ++u)
+        acc[j + u] += av * A(C::load(brow[j + u]));
+    for (int64_t j = full; j < nr; ++j)
+      acc[j] += av * A(C::load(brow[j]));
+  }
+  for (int64_t j = 0; j < nr; ++j)
+    y[i * ldy + j0 + j] = finish<T>(acc[j], ep, i, j0 + j);
+}
+
+// Rows [i0, i0+mr) × columns [j0, j0+nr) of Y for B with contiguous rows: register
+// panels of 8 columns, then a scalar loop for the leftover columns.
 template <typename T>
 void gemm_tile_rows(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t i0, int64_t mr,
                     int64_t j0, int64_t nr, const Epilogue<T> &ep) {
   using C = Compute<T>;
   using A = typename Acc<T>::type;
-  A acc[kTileM][kTileN];
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t j = 0; j < nr; ++j)
-      acc[r][j] = A(0);
-  for (int64_t k = 0; k < K; ++k) {
-    const T *brow = b.p + k * b.rs + j0;
-    for (int64_t r = 0; r < mr; ++r) {
-      A av = A(C::load(a.at(i0 + r, k)));
-      A *ar = acc[r];
-      for (int64_t j = 0; j < nr; ++j)
-        ar[j] += av * A(C::load(brow[j]));
+  if (mr == 1) {
+    gemm_row_stream(a, b, y, ldy, K, i0, j0, nr, ep);
+    return;
+  }
+  int64_t j = j0;
+  for (; j + kPanel <= j0 + nr; j += kPanel) {
+    switch (mr) {
+    case 4: gemm_micro<T, 4>(a, b, y, ldy, K, i0, j, ep); break;
+    case 3: gemm_micro<T, 3>(a, b, y, ldy, K, i0, j, ep); break;
+    case 2: gemm_micro<T, 2>(a, b, y, ldy, K, i0, j, ep); break;
+    default: gemm_micro<T, 1>(a, b, y, ldy, K, i0, j, ep); break;
     }
   }
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t j = 0; j < nr; ++j)
-      y[(i0 + r) * ldy + j0 + j] = finish<T>(acc[r][j], ep, i0 + r, j0 + j);
+  for (int64_t i = i0; i < i0 + mr; ++i)
+    for (int64_t jj = j; jj < j0 + nr; ++jj) {
+      A sum = A(0);
+      for (int64_t k = 0; k < K; ++k)
+        sum += A(C::load(a.at(i, k))) * A(C::load(b.p[k * b.rs + jj]));
+      y[i * ldy + jj] = finish<T>(sum, ep, i, jj);
+    }
 }
 
 // Same tile when B is given transposed (B(k, j) contiguous in k): dot products with

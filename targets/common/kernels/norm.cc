@@ -89,16 +89,23 @@ void softmax_line(const T *x, T *y, int64_t len, int64_t step, SoftKind kind) {
     return;
   }
   double sum = 0;
-  for (int64_t i = 0; i < len; ++i)
-    sum += std::exp(F(ld(x, i * step)) - mx);
   if (kind == SoftKind::kLogSoftmax) {
+    for (int64_t i = 0; i < len; ++i)
+      sum += std::exp(F(ld(x, i * step)) - mx);
     F lse = F(std::log(sum));
     for (int64_t i = 0; i < len; ++i)
       st(y, i * step, F(ld(x, i * step)) - mx - lse);
   } else {
+    // The exps are parked in y so each is computed once.
+    sum = 0;
+    for (int64_t i = 0; i < len; ++i) {
+      F e = std::exp(F(ld(x, i * step)) - mx);
+      sum += e;
+      st(y, i * step, e);
+    }
     F inv = F(1.0 / sum);
     for (int64_t i = 0; i < len; ++i)
-      st(y, i * step, std::exp(F(ld(x, i * step)) - mx) * inv);
+      st(y, i * step, F(ld(y, i * step)) * inv);
   }
 }
 
@@ -211,6 +218,8 @@ int run_layernorm(KernelContext *ctx) {
   const Tensor *scale = input(ctx, 1), *bias = input(ctx, 2);
   Tensor *mean_out = output(ctx, 1), *inv_out = output(ctx, 2);
   double eps = ctx->attrs->get_float("epsilon", 1e-5f);
+  bool typed_scale = scale->dtype == x.dtype && scale->numel() == s.cols;
+  bool typed_bias = !bias || (bias->dtype == x.dtype && bias->numel() == s.cols);
   return dispatch_float(ctx, x.dtype, "LayerNormalization", [&](auto tag) -> int {
     using T = decltype(tag);
     const T *xp = x.as<T>();
@@ -219,9 +228,16 @@ int run_layernorm(KernelContext *ctx) {
       for (int64_t r = b; r < e; ++r) {
         double m, inv;
         moments(xp + r * s.cols, s.cols, 1, eps, &m, &inv);
-        for (int64_t c = 0; c < s.cols; ++c)
-          st(yp, r * s.cols + c,
-             (ld(xp, r * s.cols + c) - m) * inv * param(scale, c) + param(bias, c));
+        if (typed_scale && typed_bias) { // common case: skip per-element dtype dispatch
+          const T *sp = scale->as<T>(), *bp = bias ? bias->as<T>() : nullptr;
+          for (int64_t c = 0; c < s.cols; ++c)
+            st(yp, r * s.cols + c,
+               (ld(xp, r * s.cols + c) - m) * inv * ld(sp, c) + (bp ? ld(bp, c) : 0.0));
+        } else {
+          for (int64_t c = 0; c < s.cols; ++c)
+            st(yp, r * s.cols + c,
+               (ld(xp, r * s.cols + c) - m) * inv * param(scale, c) + param(bias, c));
+        }
         if (mean_out)
           mean_out->as<float>()[r] = float(m);
         if (inv_out)
