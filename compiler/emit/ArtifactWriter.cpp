@@ -1,0 +1,372 @@
+// Emits the artifact: @main → ArtifactGraph → bounds → memory plan → FlatBuffer + weights, written atomically.
+#include "emit/ArtifactWriter.h"
+
+#include "OnnxOpInfo.h"
+#include "SlmDialect.h"
+#include "emit/ArtifactGraph.h"
+#include "import/OnnxImporter.h"
+#include "pipeline/Targets.h"
+#include "slm_generated.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace mlir;
+
+namespace slmc {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+
+int32_t dtypeOf(Type t) {
+  if (t.isF32()) return ::slm::kF32;
+  if (t.isF64()) return ::slm::kF64;
+  if (t.isF16()) return ::slm::kF16;
+  if (t.isBF16()) return ::slm::kBF16;
+  if (t.isInteger(1)) return ::slm::kBool;
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    bool u = it.isUnsigned();
+    switch (it.getWidth()) {
+    case 8: return u ? ::slm::kU8 : ::slm::kI8;
+    case 16: return u ? ::slm::kU16 : ::slm::kI16;
+    case 32: return u ? ::slm::kU32 : ::slm::kI32;
+    case 64: return u ? ::slm::kU64 : ::slm::kI64;
+    }
+  }
+  return ::slm::kUndefined;
+}
+
+class GraphBuilder {
+public:
+  GraphBuilder(ArtifactGraph &g, std::string *error) : g(g), error(error) {}
+  bool build(func::FuncOp func);
+
+private:
+  int addTensor(Value v, const std::string &name, StorageKind storage);
+  bool addConstant(ElementsAttr attr, const std::string &name, int *index);
+  bool addOp(Operation *op);
+  bool convertAttr(const std::string &opName, NamedAttribute na, ArtifactAttr *out);
+  std::string valueName(Value v, Operation *op, unsigned i);
+  bool fail(const std::string &m) {
+    *error = m;
+    return false;
+  }
+
+  ArtifactGraph &g;
+  std::string *error;
+  llvm::DenseMap<Value, int> index;
+};
+
+int GraphBuilder::addTensor(Value v, const std::string &name, StorageKind storage) {
+  ArtifactTensor t;
+  t.name = name;
+  auto type = cast<TensorType>(v.getType());
+  t.dtype = dtypeOf(type.getElementType());
+  if (type.hasRank()) t.maxShape.assign(type.getShape().begin(), type.getShape().end());
+  t.dimNames.assign(t.maxShape.size(), "");
+  t.storage = storage;
+  g.tensors.push_back(std::move(t));
+  index[v] = int(g.tensors.size() - 1);
+  return int(g.tensors.size() - 1);
+}
+
+bool GraphBuilder::addConstant(ElementsAttr attr, const std::string &name, int *out) {
+  auto type = cast<ShapedType>(attr.getType());
+  ArtifactTensor t;
+  t.name = name;
+  t.dtype = dtypeOf(type.getElementType());
+  if (!::slm::dtype_size(t.dtype)) return fail("constant '" + name + "' has an unsupported element type");
+  t.maxShape.assign(type.getShape().begin(), type.getShape().end());
+  t.dimNames.assign(t.maxShape.size(), "");
+  t.storage = StorageKind::Constant;
+  t.byteSize = uint64_t(type.getNumElements()) * ::slm::dtype_size(t.dtype);
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != t.byteSize) return fail("constant '" + name + "' has no or short data");
+    t.constData = blob->getData().data();
+  } else if (auto d = dyn_cast<DenseElementsAttr>(attr)) {
+    if (type.getElementType().isInteger(1)) {
+      for (bool b : d.getValues<bool>()) t.ownedData.push_back(char(b));
+    } else {
+      ArrayRef<char> raw = d.getRawData();
+      if (d.isSplat()) {
+        for (int64_t i = 0; i < type.getNumElements(); ++i) t.ownedData.insert(t.ownedData.end(), raw.begin(), raw.end());
+      } else {
+        t.ownedData.assign(raw.begin(), raw.end());
+      }
+    }
+    if (t.ownedData.size() != t.byteSize) return fail("constant '" + name + "' has inconsistent data");
+  } else {
+    return fail("constant '" + name + "' uses an unsupported attribute kind");
+  }
+  g.tensors.push_back(std::move(t));
+  if (!g.tensors.back().ownedData.empty() || g.tensors.back().byteSize == 0)
+    g.tensors.back().constData = g.tensors.back().ownedData.data();
+  *out = int(g.tensors.size() - 1);
+  return true;
+}
+
+std::string GraphBuilder::valueName(Value v, Operation *op, unsigned i) {
+  if (auto names = op->getAttrOfType<ArrayAttr>(slm::kOutputNamesAttr))
+    if (i < names.size())
+      if (auto s = dyn_cast<StringAttr>(names[i])) return s.str();
+  std::string base = op->getName().stripDialect().str();
+  if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) base = n.str();
+  return base + ":" + std::to_string(i);
+}
+
+bool GraphBuilder::convertAttr(const std::string &opName, NamedAttribute na, ArtifactAttr *out) {
+  out->name = slm::onnxAttrName(na.getName().getValue()).str();
+  Attribute a = na.getValue();
+  if (auto i = dyn_cast<IntegerAttr>(a)) { out->kind = ::slm::kAttrInt; out->i = i.getInt(); return true; }
+  if (auto f = dyn_cast<FloatAttr>(a)) { out->kind = ::slm::kAttrFloat; out->f = float(f.getValueAsDouble()); return true; }
+  if (auto s = dyn_cast<StringAttr>(a)) { out->kind = ::slm::kAttrString; out->s = s.str(); return true; }
+  if (auto e = dyn_cast<ElementsAttr>(a)) {
+    out->kind = ::slm::kAttrTensor;
+    return addConstant(e, opName + "." + out->name, &out->tensor) && (g.tensors[out->tensor].used = true);
+  }
+  if (auto arr = dyn_cast<ArrayAttr>(a)) {
+    out->kind = ::slm::kAttrInts;
+    for (Attribute el : arr) {
+      if (auto i = dyn_cast<IntegerAttr>(el)) { out->ints.push_back(i.getInt()); continue; }
+      if (auto f = dyn_cast<FloatAttr>(el)) { out->kind = ::slm::kAttrFloats; out->floats.push_back(float(f.getValueAsDouble())); continue; }
+      if (auto s = dyn_cast<StringAttr>(el)) { out->kind = ::slm::kAttrStrings; out->strings.push_back(s.str()); continue; }
+      return fail("op '" + opName + "': attribute '" + out->name + "' holds an unsupported array element");
+    }
+    return true;
+  }
+  return fail("op '" + opName + "': attribute '" + out->name + "' has an unsupported kind");
+}
+
+// Maps the op's ODS operands back to ONNX positions (absent optionals become -1).
+std::vector<int> positions(const char *kinds, ArrayRef<int32_t> segments, ValueRange values,
+                           const llvm::DenseMap<Value, int> &index) {
+  std::vector<int> out;
+  size_t n = strlen(kinds), v = 0;
+  size_t singles = std::count(kinds, kinds + n, 's');
+  for (size_t k = 0; k < n; ++k) {
+    size_t count = 1;
+    if (!segments.empty()) count = size_t(segments[k]);
+    else if (kinds[k] != 's') count = values.size() - singles; // the one flexible slot
+    if (count == 0) out.push_back(-1);
+    for (size_t c = 0; c < count && v < values.size(); ++c, ++v) out.push_back(index.lookup(values[v]));
+  }
+  while (!out.empty() && out.back() == -1) out.pop_back();
+  return out;
+}
+
+bool GraphBuilder::addOp(Operation *op) {
+  ArtifactOp a;
+  a.kind = op->getName().stripDialect().str();
+  a.name = a.kind;
+  if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) a.name = n.str();
+  const slm::OnnxOpInfo *info = slm::lookupOnnxOpInfo(a.kind);
+  if (!info) return fail("node '" + a.name + "': op slm." + a.kind + " has no runtime kernel");
+  a.kernel = ::slm::find_ref_kernel(a.kind.c_str());
+  if (!a.kernel) return fail("node '" + a.name + "': op " + a.kind + " has no kernel for this target");
+  ArrayRef<int32_t> inSeg, outSeg;
+  if (auto s = op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes")) inSeg = s.asArrayRef();
+  if (auto s = op->getAttrOfType<DenseI32ArrayAttr>("resultSegmentSizes")) outSeg = s.asArrayRef();
+  for (unsigned i = 0; i < op->getNumResults(); ++i)
+    addTensor(op->getResult(i), valueName(op->getResult(i), op, i), StorageKind::Arena);
+  a.inputs = positions(info->operandKinds, inSeg, op->getOperands(), index);
+  a.outputs = positions(info->resultKinds, outSeg, op->getResults(), index);
+  for (int idx : a.inputs)
+    if (idx >= 0) g.tensors[idx].used = true;
+  for (NamedAttribute na : op->getAttrs()) {
+    StringRef n = na.getName().getValue();
+    if (n == "operandSegmentSizes" || n == "resultSegmentSizes" || n == slm::kNodeNameAttr ||
+        n == slm::kOutputNamesAttr)
+      continue;
+    ArtifactAttr attr;
+    if (n == slm::kOpsetAttr) {
+      attr.name = "__opset";
+      attr.kind = ::slm::kAttrInt;
+      attr.i = cast<IntegerAttr>(na.getValue()).getInt();
+    } else if (!convertAttr(a.name, na, &attr)) {
+      return false;
+    }
+    a.attrs.push_back(std::move(attr));
+  }
+  std::sort(a.attrs.begin(), a.attrs.end(), [](const ArtifactAttr &x, const ArtifactAttr &y) { return x.name < y.name; });
+  g.ops.push_back(std::move(a));
+  return true;
+}
+
+bool GraphBuilder::build(func::FuncOp func) {
+  for (BlockArgument arg : func.getArguments()) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kArgNameAttr);
+    int idx = addTensor(arg, name ? name.str() : "input" + std::to_string(arg.getArgNumber()), StorageKind::Input);
+    if (auto dims = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), kArgDimsAttr))
+      for (size_t i = 0; i < dims.size() && i < g.tensors[idx].dimNames.size(); ++i)
+        g.tensors[idx].dimNames[i] = cast<StringAttr>(dims[i]).str();
+    for (size_t i = 0; i < g.tensors[idx].maxShape.size(); ++i)
+      if (g.tensors[idx].maxShape[i] == ShapedType::kDynamic && g.tensors[idx].dimNames[i].empty())
+        g.tensors[idx].dimNames[i] = g.tensors[idx].name + ".dim" + std::to_string(i);
+    g.inputs.push_back(idx);
+  }
+  for (Operation &op : func.getBody().front()) {
+    if (auto c = dyn_cast<slm::ConstantOp>(op)) {
+      int idx;
+      std::string name = c.getName() ? c.getName()->str() : "const" + std::to_string(g.tensors.size());
+      if (!addConstant(c.getValue(), name, &idx)) return false;
+      index[c.getResult()] = idx;
+      continue;
+    }
+    if (isa<func::ReturnOp>(op)) continue;
+    if (!isa<slm::SlmDialect>(op.getDialect()))
+      return fail("op " + op.getName().getStringRef().str() + " cannot be emitted (not an slm op)");
+    if (!addOp(&op)) return false;
+  }
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, kArgNameAttr);
+    std::string outName = name ? name.str() : "output" + std::to_string(i);
+    int src = index.lookup(ret.getOperand(i));
+    ArtifactTensor &t = g.tensors[src];
+    bool needsCopy = t.storage != StorageKind::Arena || std::count(g.outputs.begin(), g.outputs.end(), src);
+    if (needsCopy) { // an input, a constant or a repeated output: copy it into its own output tensor
+      ArtifactOp copy;
+      copy.kind = copy.name = "Identity";
+      copy.kernel = ::slm::find_ref_kernel("Identity");
+      if (!copy.kernel) return fail("graph output '" + outName + "' needs an Identity kernel");
+      copy.inputs = {src};
+      ArtifactTensor o = t;
+      o.storage = StorageKind::Output;
+      o.constData = nullptr;
+      o.ownedData.clear();
+      o.dimNames.assign(o.maxShape.size(), "");
+      g.tensors.push_back(std::move(o));
+      copy.outputs = {int(g.tensors.size() - 1)};
+      g.tensors[src].used = true;
+      g.ops.push_back(std::move(copy));
+      src = int(g.tensors.size() - 1);
+    }
+    g.tensors[src].storage = StorageKind::Output;
+    g.tensors[src].name = outName;
+    g.outputs.push_back(src);
+  }
+  return true;
+}
+
+flatbuffers::Offset<::slm::fb::Attr> writeAttr(flatbuffers::FlatBufferBuilder &fbb, const ArtifactAttr &a) {
+  std::vector<flatbuffers::Offset<flatbuffers::String>> strs;
+  for (auto &s : a.strings) strs.push_back(fbb.CreateString(s));
+  return ::slm::fb::CreateAttrDirect(fbb, a.name.c_str(), ::slm::fb::AttrKind(a.kind), a.i, a.f,
+                                   a.kind == ::slm::kAttrString ? a.s.c_str() : nullptr,
+                                   a.kind == ::slm::kAttrInts ? &a.ints : nullptr,
+                                   a.kind == ::slm::kAttrFloats ? &a.floats : nullptr, a.tensor,
+                                   a.kind == ::slm::kAttrStrings ? &strs : nullptr);
+}
+
+flatbuffers::Offset<::slm::fb::Graph> writeGraph(flatbuffers::FlatBufferBuilder &fbb, const ArtifactGraph &g) {
+  std::vector<flatbuffers::Offset<::slm::fb::Tensor>> tensors;
+  for (const auto &t : g.tensors) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> dimNames;
+    for (auto &d : t.dimNames) dimNames.push_back(fbb.CreateString(d));
+    bool constant = t.storage == StorageKind::Constant;
+    tensors.push_back(::slm::fb::CreateTensorDirect(
+        fbb, t.name.c_str(), t.dtype, &t.maxShape, &dimNames, ::slm::fb::Storage(int(t.storage)),
+        constant ? t.offset : 0, constant ? 0 : t.offset, t.byteSize, 0, constant));
+  }
+  std::vector<flatbuffers::Offset<::slm::fb::Op>> ops;
+  for (const auto &op : g.ops) {
+    std::vector<flatbuffers::Offset<::slm::fb::Attr>> attrs;
+    for (const auto &a : op.attrs) attrs.push_back(writeAttr(fbb, a));
+    std::string kernel = "ref." + op.kind;
+    ops.push_back(::slm::fb::CreateOpDirect(fbb, op.kind.c_str(), op.domain.c_str(), kernel.c_str(), &op.inputs,
+                                          &op.outputs, &attrs, op.name.c_str()));
+  }
+  return ::slm::fb::CreateGraphDirect(fbb, &tensors, &ops, &g.inputs, &g.outputs, g.arenaBytes, 0);
+}
+
+bool writeFile(const std::string &outPath, const uint8_t *fb, size_t fbSize, const ArtifactGraph &g,
+               uint64_t *fileBytes, std::string *error) {
+  SmallString<256> tmp(outPath);
+  std::string tmpName = "." + llvm::sys::path::filename(outPath).str() + ".tmp." + std::to_string(getpid());
+  llvm::sys::path::remove_filename(tmp);
+  llvm::sys::path::append(tmp, tmpName);
+  std::string tmpPath(tmp);
+  {
+    std::ofstream out(tmpPath, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      *error = outPath + ": cannot write: " + std::strerror(errno);
+      return false;
+    }
+    out.write(reinterpret_cast<const char *>(fb), std::streamsize(fbSize));
+    static const char zeros[64] = {0};
+    size_t area = (fbSize + 63) / 64 * 64;
+    out.write(zeros, std::streamsize(area - fbSize));
+    uint64_t w = 0;
+    for (const auto &t : g.tensors) {
+      if (t.storage != StorageKind::Constant || !t.used) continue;
+      out.write(zeros, std::streamsize(t.offset - w));
+      if (t.byteSize) out.write(t.constData, std::streamsize(t.byteSize));
+      w = t.offset + t.byteSize;
+    }
+    out.write(zeros, std::streamsize(g.weightsBytes - w));
+    out.flush();
+    if (!out) {
+      out.close();
+      std::remove(tmpPath.c_str());
+      *error = outPath + ": write failed: " + std::strerror(errno);
+      return false;
+    }
+    *fileBytes = area + g.weightsBytes;
+  }
+  if (std::rename(tmpPath.c_str(), outPath.c_str()) != 0) {
+    std::remove(tmpPath.c_str());
+    *error = outPath + ": cannot rename the temporary file into place: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::string &outPath, EmitStats *stats,
+                   std::string *error) {
+  auto func = module.lookupSymbol<func::FuncOp>("main");
+  if (!func) {
+    *error = "the module has no @main function";
+    return false;
+  }
+  ArtifactGraph g;
+  GraphBuilder builder(g, error);
+  if (!builder.build(func)) return false;
+  if (!inferBounds(g, options.dimBounds, stats->notes, error)) return false;
+  planMemory(g);
+
+  flatbuffers::FlatBufferBuilder fbb(1 << 16);
+  auto graph = writeGraph(fbb, g);
+  const TargetInfo &t = *options.target;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> features;
+  for (const auto &f : t.features) features.push_back(fbb.CreateString(f));
+  auto target = ::slm::fb::CreateTargetDirect(fbb, t.name.c_str(), t.triple.c_str(), t.cpu.c_str(), &features,
+                                            /*kernel_abi_version=*/0);
+  std::vector<flatbuffers::Offset<::slm::fb::Segment>> segments;
+  if (g.weightsBytes) segments.push_back(::slm::fb::CreateSegmentDirect(fbb, "weights", 0, g.weightsBytes));
+  auto meta = options.metadata;
+  std::sort(meta.begin(), meta.end());
+  std::vector<flatbuffers::Offset<::slm::fb::KeyValue>> kvs;
+  for (auto &[k, v] : meta) kvs.push_back(::slm::fb::CreateKeyValueDirect(fbb, k.c_str(), v.c_str()));
+  std::string producer = "slmc " SLMC_VERSION;
+  auto model = ::slm::fb::CreateModelDirect(fbb, kFormatVersion, producer.c_str(), target, graph, &segments, &kvs);
+  fbb.FinishSizePrefixed(model, ::slm::fb::ModelIdentifier());
+
+  stats->ops = g.ops.size();
+  stats->tensors = g.tensors.size();
+  stats->weightsBytes = g.weightsBytes;
+  stats->arenaBytes = g.arenaBytes;
+  return writeFile(outPath, fbb.GetBufferPointer(), fbb.GetSize(), g, &stats->fileBytes, error);
+}
+
+} // namespace slmc

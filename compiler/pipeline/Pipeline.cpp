@@ -1,0 +1,75 @@
+// The compile pipeline: import the ONNX model, run the slm passes, emit the artifact for the target.
+#include "pipeline/Pipeline.h"
+
+#include "emit/ArtifactWriter.h"
+#include "import/OnnxImporter.h"
+#include "passes/common/Passes.h"
+#include "pipeline/Targets.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace slmc {
+namespace {
+
+std::string fileSha256(const std::string &path) {
+  auto buf = llvm::MemoryBuffer::getFile(path, false, false);
+  if (!buf) return "";
+  auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef((*buf)->getBuffer()));
+  std::string hex;
+  for (uint8_t b : digest) {
+    static const char *d = "0123456789abcdef";
+    hex += d[b >> 4];
+    hex += d[b & 15];
+  }
+  return hex;
+}
+
+} // namespace
+
+int compileModel(const CompileOptions &options) {
+  const TargetInfo *target = findTarget(options.target);
+  if (!target) {
+    llvm::errs() << "slmc: error: unknown target '" << options.target << "' (see `slmc targets`)\n";
+    return kExitBadInput;
+  }
+  mlir::MLIRContext context;
+  context.disableMultithreading(); // deterministic, and the machine is small
+  ImportResult imported = importOnnxFile(context, options.input);
+  if (!imported.module) {
+    llvm::errs() << "slmc: error: " << imported.error << "\n";
+    return kExitBadInput;
+  }
+  mlir::PassManager pm(&context);
+  pm.addNestedPass<mlir::func::FuncOp>(createDropIdentity());
+  if (mlir::failed(pm.run(*imported.module))) {
+    llvm::errs() << "slmc: error: " << options.input << ": the pass pipeline failed\n";
+    return kExitRuntime;
+  }
+  EmitOptions emit;
+  emit.target = target;
+  emit.dimBounds = options.dimBounds;
+  emit.metadata.push_back({"source_sha256", fileSha256(options.input)});
+  std::string bounds;
+  for (auto &[k, v] : options.dimBounds) bounds += (bounds.empty() ? "" : ",") + k + "=" + std::to_string(v);
+  emit.metadata.push_back({"dim_bounds", bounds});
+  emit.metadata.push_back({"onnx_opset", std::to_string(imported.opset)});
+  EmitStats stats;
+  std::string error;
+  if (!writeArtifact(*imported.module, emit, options.output, &stats, &error)) {
+    llvm::errs() << "slmc: error: " << options.input << ": " << error << "\n";
+    return kExitBadInput;
+  }
+  for (const auto &n : stats.notes) llvm::errs() << "slmc: note: " << n << "\n";
+  if (options.verbose)
+    llvm::errs() << "slmc: " << options.output << ": " << imported.nodeCount << " ONNX nodes -> " << stats.ops
+                 << " ops, weights " << stats.weightsBytes << " B, arena " << stats.arenaBytes << " B, file "
+                 << stats.fileBytes << " B\n";
+  return kExitOk;
+}
+
+} // namespace slmc

@@ -1,0 +1,22 @@
+// Builds and runs the compile pipeline (import → passes → emit) from CLI options.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+struct CompileOptions {
+  std::string input, output, target = "x86_64";
+  std::map<std::string, int64_t> dimBounds;
+  bool verbose = false;
+};
+
+// Exit codes of the CLI contract.
+enum ExitCode { kExitOk = 0, kExitRuntime = 1, kExitBadInput = 2 };
+
+// Compiles options.input into options.output; messages go to stderr. Returns an ExitCode.
+int compileModel(const CompileOptions &options);
+
+} // namespace slmc

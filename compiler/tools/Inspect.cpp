@@ -1,0 +1,98 @@
+// `slmc inspect`: verifies the artifact, then prints target, sizes, op counts and the op list (text or JSON).
+#include "tools/Inspect.h"
+
+#include "slm_generated.h"
+
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+#include <map>
+
+namespace slmc {
+namespace {
+
+std::string tensorName(const ::slm::fb::Graph *g, int idx) {
+  if (idx < 0 || !g->tensors() || size_t(idx) >= g->tensors()->size()) return "";
+  auto *t = g->tensors()->Get(flatbuffers::uoffset_t(idx));
+  return t->name() ? t->name()->str() : "";
+}
+
+llvm::json::Array names(const ::slm::fb::Graph *g, const flatbuffers::Vector<int32_t> *v) {
+  llvm::json::Array a;
+  if (v)
+    for (int32_t idx : *v) a.push_back(idx < 0 ? llvm::json::Value(nullptr) : llvm::json::Value(tensorName(g, idx)));
+  return a;
+}
+
+} // namespace
+
+int inspectArtifact(const std::string &path, bool json) {
+  auto buf = llvm::MemoryBuffer::getFile(path, false, false);
+  if (!buf) {
+    llvm::errs() << "slmc: error: " << path << ": cannot read: " << buf.getError().message() << "\n";
+    return 2;
+  }
+  llvm::StringRef data = (*buf)->getBuffer();
+  uint32_t len = 0;
+  if (data.size() >= 8) std::memcpy(&len, data.data(), 4);
+  const uint8_t *fb = reinterpret_cast<const uint8_t *>(data.data());
+  if (data.size() < 8 || uint64_t(len) + 4 > data.size() ||
+      !flatbuffers::BufferHasIdentifier(fb, ::slm::fb::ModelIdentifier(), /*size_prefixed=*/true) ||
+      ![&] {
+        flatbuffers::Verifier verifier(fb, uint64_t(len) + 4, 64, 10000000);
+        return ::slm::fb::VerifySizePrefixedModelBuffer(verifier);
+      }()) {
+    llvm::errs() << "slmc: error: " << path << ": not a valid .slm artifact (truncated or corrupt)\n";
+    return 2;
+  }
+  const ::slm::fb::Model *m = ::slm::fb::GetSizePrefixedModel(fb);
+  const ::slm::fb::Graph *g = m->graph();
+  uint64_t weights = 0;
+  if (m->segments())
+    for (auto *s : *m->segments())
+      if (s->kind() && s->kind()->str() == "weights") weights = s->size();
+  std::map<std::string, int64_t> counts;
+  llvm::json::Array ops;
+  if (g && g->ops())
+    for (auto *op : *g->ops()) {
+      std::string kind = op->kind() ? op->kind()->str() : "?";
+      ++counts[kind];
+      ops.push_back(llvm::json::Object{{"kind", kind},
+                                       {"name", op->name() ? op->name()->str() : ""},
+                                       {"kernel", op->kernel() ? op->kernel()->str() : ""},
+                                       {"inputs", names(g, op->inputs())},
+                                       {"outputs", names(g, op->outputs())}});
+    }
+  std::string target = m->target() && m->target()->name() ? m->target()->name()->str() : "";
+  if (!json) {
+    llvm::outs() << path << ": target " << target << ", " << data.size() << " bytes, weights " << weights
+                 << " bytes, arena " << (g ? g->arena_bytes() : 0) << " bytes, " << ops.size() << " ops\n";
+    for (auto &[k, n] : counts) llvm::outs() << "  " << k << " " << n << "\n";
+    return 0;
+  }
+  llvm::json::Object counts_json;
+  for (auto &[k, n] : counts) counts_json[k] = n;
+  llvm::json::Array inputs = g ? names(g, g->inputs()) : llvm::json::Array{};
+  llvm::json::Array outputs = g ? names(g, g->outputs()) : llvm::json::Array{};
+  llvm::json::Object meta;
+  if (m->metadata())
+    for (auto *kv : *m->metadata())
+      if (kv->key()) meta[kv->key()->str()] = kv->value() ? kv->value()->str() : "";
+  llvm::json::Object root{{"target", target},
+                          {"producer", m->producer() ? m->producer()->str() : ""},
+                          {"format_version", int64_t(m->format_version())},
+                          {"size_bytes", int64_t(data.size())},
+                          {"weights_bytes", int64_t(weights)},
+                          {"arena_bytes", int64_t(g ? g->arena_bytes() : 0)},
+                          {"op_counts", std::move(counts_json)},
+                          {"inputs", std::move(inputs)},
+                          {"outputs", std::move(outputs)},
+                          {"metadata", std::move(meta)},
+                          {"ops", std::move(ops)}};
+  llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  return 0;
+}
+
+} // namespace slmc

@@ -1,0 +1,127 @@
+// slmc: the command-line front end (compile, run, inspect, targets), flags parsed with Boost.Program_options.
+#include "pipeline/Pipeline.h"
+#include "pipeline/Targets.h"
+#include "run_tool.h"
+#include "tools/Inspect.h"
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: slmc <command> [options]
+
+commands:
+  compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
+  run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]
+  inspect ART.slm [--json]                                         summarize an artifact
+  targets                                                          list targets
+  --version
+)";
+
+int usageError(const std::string &msg) {
+  std::cerr << "slmc: error: " << msg << "\n" << kUsage;
+  return 2;
+}
+
+po::variables_map parse(int argc, char **argv, const po::options_description &desc,
+                        const po::positional_options_description &pos) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+int cmdCompile(int argc, char **argv) {
+  slmc::CompileOptions opt;
+  std::vector<std::string> dims;
+  po::options_description desc("slmc compile");
+  desc.add_options()("help,h", "show help")("model", po::value(&opt.input)->required(), "ONNX model")(
+      "target", po::value(&opt.target)->default_value("x86_64"), "target name (see `slmc targets`)")(
+      "output,o", po::value(&opt.output)->required(), "output .slm path")(
+      "dim", po::value(&dims)->composing(), "bound of a symbolic dim, NAME=MAX (repeatable)")(
+      "verbose,v", po::bool_switch(&opt.verbose), "print a summary");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm = parse(argc, argv, desc, pos);
+  for (const auto &d : dims) {
+    auto eq = d.find('=');
+    int64_t v = -1;
+    try {
+      if (eq != std::string::npos) v = std::stoll(d.substr(eq + 1));
+    } catch (...) {
+    }
+    if (eq == std::string::npos || eq == 0 || v <= 0)
+      return usageError("--dim '" + d + "' must be NAME=MAX with MAX a positive integer");
+    opt.dimBounds[d.substr(0, eq)] = v;
+  }
+  return slmc::compileModel(opt);
+}
+
+int cmdRun(int argc, char **argv) {
+  slm_tools::RunOptions opt;
+  opt.prog = "slmc";
+  std::vector<std::string> inputs;
+  po::options_description desc("slmc run");
+  desc.add_options()("artifact", po::value(&opt.artifact)->required(), ".slm artifact")(
+      "input", po::value(&inputs)->composing(), "NAME=FILE (.npy or .pb), repeatable")(
+      "input-dir", po::value(&opt.input_dir), "folder of <name>.npy or input_<i>.pb files")(
+      "output-dir", po::value(&opt.output_dir)->required(), "folder for <output name>.npy")(
+      "threads", po::value(&opt.threads)->default_value(0), "threads (0: all cores)");
+  po::positional_options_description pos;
+  pos.add("artifact", 1);
+  po::variables_map vm = parse(argc, argv, desc, pos);
+  for (const auto &in : inputs) {
+    auto eq = in.find('=');
+    if (eq == std::string::npos || eq == 0) return usageError("--input '" + in + "' must be NAME=FILE");
+    opt.inputs.push_back({in.substr(0, eq), in.substr(eq + 1)});
+  }
+  if (opt.inputs.empty() == opt.input_dir.empty())
+    return usageError("give either --input NAME=FILE (repeatable) or --input-dir DIR");
+  return slm_tools::run_artifact(opt);
+}
+
+int cmdInspect(int argc, char **argv) {
+  std::string artifact;
+  bool json = false;
+  po::options_description desc("slmc inspect");
+  desc.add_options()("artifact", po::value(&artifact)->required(), ".slm artifact")(
+      "json", po::bool_switch(&json), "JSON output");
+  po::positional_options_description pos;
+  pos.add("artifact", 1);
+  parse(argc, argv, desc, pos);
+  return slmc::inspectArtifact(artifact, json);
+}
+
+int cmdTargets() {
+  for (const auto &t : slmc::registeredTargets())
+    std::cout << t.name << "\t" << t.triple << "\t" << t.description << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) return usageError("no command given");
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::cout << "slmc " SLMC_VERSION "\n";
+    return 0;
+  }
+  try {
+    if (cmd == "compile") return cmdCompile(argc - 1, argv + 1);
+    if (cmd == "run") return cmdRun(argc - 1, argv + 1);
+    if (cmd == "inspect") return cmdInspect(argc - 1, argv + 1);
+    if (cmd == "targets") return cmdTargets();
+  } catch (const po::error &e) {
+    return usageError(std::string(cmd) + ": " + e.what());
+  }
+  return usageError("unknown command '" + cmd + "'");
+}

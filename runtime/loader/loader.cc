@@ -1,0 +1,302 @@
+// Maps a .slm file, verifies the FlatBuffer and every offset/size, and decodes it into slm_model.
+#include "core/model.h"
+#include "core/status.h"
+#include "slm_generated.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace slm {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint64_t kSegmentAlign = 64;
+
+struct Loader {
+  const char *path;
+  slm_model *m;
+  const uint8_t *seg_area = nullptr; // start of the segment area
+  uint64_t seg_area_size = 0;
+  const uint8_t *weights = nullptr;
+  uint64_t weights_size = 0;
+
+  slm_status_t bad(const char *fmt, const char *detail) {
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, detail);
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: %s", path, msg);
+  }
+};
+
+bool mul_overflows(uint64_t a, uint64_t b, uint64_t *out) {
+  return __builtin_mul_overflow(a, b, out);
+}
+
+// Checks that [offset, offset+size) lies within [0, limit).
+bool range_ok(uint64_t offset, uint64_t size, uint64_t limit) {
+  return offset <= limit && size <= limit - offset;
+}
+
+slm_status_t map_file(const char *path, slm_model *m) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return set_error(SLM_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return set_error(SLM_ERROR_IO, "%s: not a regular file", path);
+  }
+  if (st.st_size < 16) {
+    close(fd);
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: file is %lld bytes, too small for a .slm header",
+                     path, (long long)st.st_size);
+  }
+  void *p = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED)
+    return set_error(SLM_ERROR_IO, "%s: cannot map: %s", path, strerror(errno));
+  m->map_base = p;
+  m->map_size = size_t(st.st_size);
+  return SLM_OK;
+}
+
+slm_status_t decode_tensor(Loader &L, const fb::Tensor *t, size_t index, TensorDesc *d) {
+  char what[160];
+  snprintf(what, sizeof what, "tensor #%zu", index);
+  if (!t->name()) return L.bad("%s has no name", what);
+  d->name = t->name()->str();
+  d->dtype = t->dtype();
+  if (dtype_size(d->dtype) == 0)
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has unsupported dtype %d", L.path,
+                     d->name.c_str(), d->dtype);
+  const auto *shape = t->max_shape();
+  size_t rank = shape ? shape->size() : 0;
+  if (rank > size_t(kMaxRank))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has rank %zu > %d", L.path,
+                     d->name.c_str(), rank, kMaxRank);
+  d->rank = int32_t(rank);
+  uint64_t numel = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t v = shape->Get(flatbuffers::uoffset_t(i));
+    if (v < 0 || mul_overflows(numel, uint64_t(v), &numel))
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has a bad dim %lld", L.path,
+                       d->name.c_str(), (long long)v);
+    d->max_dims[i] = v;
+  }
+  uint64_t bytes;
+  if (mul_overflows(numel, dtype_size(d->dtype), &bytes))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' size overflows", L.path, d->name.c_str());
+  d->dim_names.assign(rank, "");
+  if (const auto *names = t->dim_names()) {
+    if (names->size() != rank)
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has %u dim names for rank %zu",
+                       L.path, d->name.c_str(), names->size(), rank);
+    for (size_t i = 0; i < rank; ++i)
+      d->dim_names[i] = names->Get(flatbuffers::uoffset_t(i)) ? names->Get(flatbuffers::uoffset_t(i))->str() : "";
+  }
+  for (auto &n : d->dim_names)
+    d->dim_name_ptrs.push_back(n.empty() ? nullptr : n.c_str());
+  d->storage = int(t->storage());
+  d->byte_size = t->byte_size();
+  if (d->storage == kStorageConstant) {
+    if (d->byte_size != bytes || !range_ok(t->segment_offset(), d->byte_size, L.weights_size))
+      return set_error(SLM_ERROR_INVALID_ARTIFACT,
+                       "%s: invalid artifact: constant '%s' (%llu bytes at %llu) does not fit the weights segment (%llu bytes)",
+                       L.path, d->name.c_str(), (unsigned long long)d->byte_size,
+                       (unsigned long long)t->segment_offset(), (unsigned long long)L.weights_size);
+    d->constant_data = L.weights + t->segment_offset();
+    return SLM_OK;
+  }
+  if (d->storage < kStorageArena || d->storage > kStorageState)
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has unknown storage %d", L.path,
+                     d->name.c_str(), d->storage);
+  d->arena_offset = t->arena_offset();
+  if (d->byte_size < bytes || !range_ok(d->arena_offset, d->byte_size, L.m->arena_bytes))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT,
+                     "%s: invalid artifact: tensor '%s' (%llu bytes at arena offset %llu) exceeds the arena (%llu bytes)",
+                     L.path, d->name.c_str(), (unsigned long long)d->byte_size, (unsigned long long)d->arena_offset,
+                     (unsigned long long)L.m->arena_bytes);
+  return SLM_OK;
+}
+
+slm_status_t decode_attr(Loader &L, const fb::Attr *a, OpDesc *op, Attr *out) {
+  if (!a->name())
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' has an unnamed attribute", L.path, op->name.c_str());
+  out->name = a->name()->c_str();
+  out->kind = int32_t(a->kind());
+  switch (a->kind()) {
+  case fb::AttrKind::Int: out->i = a->i(); break;
+  case fb::AttrKind::Float: out->f = a->f(); break;
+  case fb::AttrKind::String:
+    out->s = a->s() ? a->s()->c_str() : "";
+    out->count = a->s() ? a->s()->size() : 0;
+    break;
+  case fb::AttrKind::Ints:
+    op->attr_ints.emplace_back();
+    if (a->ints()) op->attr_ints.back().assign(a->ints()->begin(), a->ints()->end());
+    break;
+  case fb::AttrKind::Floats:
+    op->attr_floats.emplace_back();
+    if (a->floats()) op->attr_floats.back().assign(a->floats()->begin(), a->floats()->end());
+    break;
+  case fb::AttrKind::Strings: {
+    std::vector<const char *> v;
+    if (a->strings())
+      for (auto s : *a->strings()) v.push_back(s ? s->c_str() : "");
+    op->attr_strings.push_back(std::move(v));
+    break;
+  }
+  case fb::AttrKind::Tensor: {
+    int idx = a->tensor();
+    if (idx < 0 || size_t(idx) >= L.m->tensors.size() || L.m->tensors[idx].storage != kStorageConstant)
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: attribute '%s' of op '%s' refers to bad tensor %d",
+                       L.path, out->name, op->name.c_str(), idx);
+    const TensorDesc &d = L.m->tensors[idx];
+    auto t = std::make_unique<Tensor>();
+    t->data = const_cast<void *>(d.constant_data);
+    t->dtype = d.dtype;
+    t->rank = d.rank;
+    for (int i = 0; i < d.rank; ++i) t->dims[i] = d.max_dims[i];
+    out->tensor = t.get();
+    op->attr_tensors.push_back(std::move(t));
+    break;
+  }
+  default:
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: attribute '%s' of op '%s' has unknown kind %d",
+                     L.path, out->name, op->name.c_str(), int(a->kind()));
+  }
+  return SLM_OK;
+}
+
+slm_status_t decode_indices(Loader &L, const flatbuffers::Vector<int32_t> *v, std::vector<int> *out, bool allow_absent,
+                            const std::string &op_name, const char *what) {
+  if (!v) return SLM_OK;
+  for (int32_t idx : *v) {
+    if ((idx == -1 && allow_absent) || (idx >= 0 && size_t(idx) < L.m->tensors.size())) {
+      out->push_back(idx);
+      continue;
+    }
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' has bad %s tensor index %d", L.path,
+                     op_name.c_str(), what, idx);
+  }
+  return SLM_OK;
+}
+
+slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
+  op->name = o->name() ? o->name()->str() : "op#" + std::to_string(index);
+  if (!o->kind())
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' has no kind", L.path, op->name.c_str());
+  op->kind = o->kind()->str();
+  std::string domain = o->domain() ? o->domain()->str() : "";
+  if (domain.empty()) op->kernel = find_ref_kernel(op->kind.c_str());
+  if (!op->kernel)
+    return set_error(SLM_ERROR_UNSUPPORTED, "%s: op '%s' (%s%s%s) has no kernel in this runtime", L.path,
+                     op->name.c_str(), domain.c_str(), domain.empty() ? "" : "::", op->kind.c_str());
+  slm_status_t st;
+  if ((st = decode_indices(L, o->inputs(), &op->inputs, true, op->name, "input")) != SLM_OK) return st;
+  if ((st = decode_indices(L, o->outputs(), &op->outputs, true, op->name, "output")) != SLM_OK) return st;
+  for (int idx : op->outputs)
+    if (idx >= 0 && L.m->tensors[idx].storage == kStorageConstant)
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' writes constant '%s'", L.path,
+                       op->name.c_str(), L.m->tensors[idx].name.c_str());
+  size_t n = o->attrs() ? o->attrs()->size() : 0;
+  op->attrs.resize(n);
+  // Reserve so pointers into these vectors stay stable while we fill them.
+  op->attr_ints.reserve(n);
+  op->attr_floats.reserve(n);
+  op->attr_strings.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    if ((st = decode_attr(L, o->attrs()->Get(flatbuffers::uoffset_t(i)), op, &op->attrs[i])) != SLM_OK) return st;
+  size_t ki = 0, fi = 0, si = 0;
+  for (auto &a : op->attrs) {
+    if (a.kind == kAttrInts) { a.ints = op->attr_ints[ki].data(); a.count = op->attr_ints[ki++].size(); }
+    if (a.kind == kAttrFloats) { a.floats = op->attr_floats[fi].data(); a.count = op->attr_floats[fi++].size(); }
+    if (a.kind == kAttrStrings) { a.strings = op->attr_strings[si].data(); a.count = op->attr_strings[si++].size(); }
+  }
+  op->attr_list.items = op->attrs.data();
+  op->attr_list.count = op->attrs.size();
+  return SLM_OK;
+}
+
+slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
+  if (!g || !g->tensors() || !g->ops())
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: graph is missing", L.path);
+  L.m->arena_bytes = g->arena_bytes();
+  L.m->tensors.resize(g->tensors()->size());
+  slm_status_t st;
+  for (size_t i = 0; i < L.m->tensors.size(); ++i)
+    if ((st = decode_tensor(L, g->tensors()->Get(flatbuffers::uoffset_t(i)), i, &L.m->tensors[i])) != SLM_OK) return st;
+  L.m->ops.resize(g->ops()->size());
+  for (size_t i = 0; i < L.m->ops.size(); ++i)
+    if ((st = decode_op(L, g->ops()->Get(flatbuffers::uoffset_t(i)), i, &L.m->ops[i])) != SLM_OK) return st;
+  auto io = [&](const flatbuffers::Vector<int32_t> *v, std::vector<int> *out, int storage, const char *what) {
+    if (!v) return SLM_OK;
+    for (int32_t idx : *v) {
+      if (idx < 0 || size_t(idx) >= L.m->tensors.size() || L.m->tensors[idx].storage != storage)
+        return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: bad graph %s index %d", L.path, what, idx);
+      out->push_back(idx);
+    }
+    return SLM_OK;
+  };
+  if ((st = io(g->inputs(), &L.m->inputs, kStorageInput, "input")) != SLM_OK) return st;
+  return io(g->outputs(), &L.m->outputs, kStorageOutput, "output");
+}
+
+slm_status_t verify_and_decode(Loader &L) {
+  const uint8_t *base = static_cast<const uint8_t *>(L.m->map_base);
+  uint64_t size = L.m->map_size;
+  uint32_t fb_len;
+  std::memcpy(&fb_len, base, 4);
+  if (uint64_t(fb_len) + 4 > size)
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: header claims %u bytes but the file holds %llu (truncated?)",
+                     L.path, fb_len, (unsigned long long)size);
+  if (fb_len < 8 || !flatbuffers::BufferHasIdentifier(base, fb::ModelIdentifier(), /*size_prefixed=*/true))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: not a .slm artifact (missing SLMC identifier)", L.path);
+  // The builder aligned the buffer including its size prefix, so verify it as one piece.
+  flatbuffers::Verifier verifier(base, uint64_t(fb_len) + 4, /*max_depth=*/64, /*max_tables=*/10000000);
+  if (!fb::VerifySizePrefixedModelBuffer(verifier))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: the FlatBuffer does not verify (corrupt file)", L.path);
+  const fb::Model *model = fb::GetSizePrefixedModel(base);
+  if (model->format_version() != kFormatVersion)
+    return set_error(SLM_ERROR_UNSUPPORTED, "%s: artifact format version %u is not supported by this runtime (it reads %u)",
+                     L.path, model->format_version(), kFormatVersion);
+  uint64_t area = (uint64_t(fb_len) + 4 + kSegmentAlign - 1) / kSegmentAlign * kSegmentAlign;
+  if (area > size) area = size;
+  L.seg_area = base + area;
+  L.seg_area_size = size - area;
+  if (model->segments()) {
+    for (const fb::Segment *s : *model->segments()) {
+      if (!s->kind() || s->offset() % kSegmentAlign != 0 || !range_ok(s->offset(), s->size(), L.seg_area_size))
+        return set_error(SLM_ERROR_INVALID_ARTIFACT,
+                         "%s: invalid artifact: segment '%s' (%llu bytes at %llu) lies outside the file (truncated?)", L.path,
+                         s->kind() ? s->kind()->c_str() : "?", (unsigned long long)s->size(), (unsigned long long)s->offset());
+      if (s->kind()->str() == "weights") {
+        L.weights = L.seg_area + s->offset();
+        L.weights_size = s->size();
+      }
+    }
+  }
+  if (!model->target() || !model->target()->name())
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: no target", L.path);
+  L.m->target = model->target()->name()->str();
+  return decode_graph(L, model->graph());
+}
+
+} // namespace
+
+slm_status_t load_model(const char *path, slm_model *m) {
+  m->path = path;
+  slm_status_t st = map_file(path, m);
+  if (st != SLM_OK) return st;
+  Loader L{path, m};
+  return verify_and_decode(L);
+}
+
+} // namespace slm
+
+slm_model::~slm_model() {
+  if (map_base) munmap(map_base, map_size);
+}
