@@ -1,4 +1,5 @@
-// Unit tests for the elementwise, unary, shape and reduce reference kernels (targets/common/kernels).
+// Unit tests for the elementwise, unary, shape and reduce reference kernels
+// (targets/common/kernels).
 #include "kernel_util.h"
 
 #include <gtest/gtest.h>
@@ -433,9 +434,10 @@ TEST(Unary, MathFunctions) {
   struct Case {
     const char *op;
     double (*f)(double);
-  } cases[] = {{"Sqrt", std::sqrt}, {"Exp", std::exp},   {"Log", std::log},     {"Sin", std::sin},
-               {"Cos", std::cos},   {"Tan", std::tan},   {"Asin", std::asin},   {"Acos", std::acos},
-               {"Atan", std::atan}, {"Sinh", std::sinh}, {"Cosh", std::cosh},   {"Asinh", std::asinh},
+  } cases[] = {{"Sqrt", std::sqrt},  {"Exp", std::exp},   {"Log", std::log},
+               {"Sin", std::sin},    {"Cos", std::cos},   {"Tan", std::tan},
+               {"Asin", std::asin},  {"Acos", std::acos}, {"Atan", std::atan},
+               {"Sinh", std::sinh},  {"Cosh", std::cosh}, {"Asinh", std::asinh},
                {"Atanh", std::atanh}};
   for (const auto &c : cases) {
     Op op(c.op);
@@ -1015,7 +1017,8 @@ TEST(Reduce, AllKinds) {
       {"ReduceL2", {std::sqrt(5.0), 5}},
       {"ReduceSumSquare", {5, 25}},
       {"ReduceLogSum", {NAN, std::log(7.0)}},
-      {"ReduceLogSumExp", {std::log(std::exp(1.0) + std::exp(-2.0)), std::log(std::exp(3.0) + std::exp(4.0))}},
+      {"ReduceLogSumExp",
+       {std::log(std::exp(1.0) + std::exp(-2.0)), std::log(std::exp(3.0) + std::exp(4.0))}},
   };
   for (const auto &c : cases) {
     Op op(c.op);
@@ -1055,8 +1058,11 @@ TEST(Reduce, ArgMaxArgMin) {
   EXPECT_EQ(a.shape(), (D{2, 1}));
   EXPECT_EQ(a.vals(), (V{1, 0}));
   Op l("ArgMax");
-  ASSERT_EQ(l.in(x).attr("axis", int64_t(-1)).attr("select_last_index", int64_t(1))
-                .attr("keepdims", int64_t(0)).run(),
+  ASSERT_EQ(l.in(x)
+                .attr("axis", int64_t(-1))
+                .attr("select_last_index", int64_t(1))
+                .attr("keepdims", int64_t(0))
+                .run(),
             SLM_REF_OK);
   EXPECT_EQ(l.shape(), (D{2}));
   EXPECT_EQ(l.vals(), (V{2, 2}));
@@ -1090,20 +1096,111 @@ TEST(Reduce, CumSum) {
 
 // Every op named in the brief has a kernel registered.
 TEST(Registry, AllOpsPresent) {
-  const char *ops[] = {
-      "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Equal", "Less",
-      "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "PRelu",
-      "Where", "Neg", "Abs", "Sqrt", "Reciprocal", "Exp", "Log", "Tanh", "Sigmoid", "Erf", "Relu",
-      "LeakyRelu", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish", "Softplus", "Softsign",
-      "Mish", "ThresholdedRelu", "Gelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh",
-      "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Not", "IsNaN",
-      "IsInf", "Identity", "Clip", "Cast", "CastLike", "Dropout", "BitwiseNot", "Shape", "Size",
-      "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
-      "Gather", "GatherElements", "GatherND", "ScatterElements", "ScatterND", "Expand", "Tile",
-      "Range", "ConstantOfShape", "Trilu", "Pad", "OneHot", "NonZero", "DepthToSpace",
-      "SpaceToDepth", "EyeLike", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
-      "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp",
-      "ArgMax", "ArgMin", "CumSum"};
+  const char *ops[] = {"Add",
+                       "Sub",
+                       "Mul",
+                       "Div",
+                       "Pow",
+                       "Mod",
+                       "Max",
+                       "Min",
+                       "Sum",
+                       "Mean",
+                       "Equal",
+                       "Less",
+                       "Greater",
+                       "LessOrEqual",
+                       "GreaterOrEqual",
+                       "And",
+                       "Or",
+                       "Xor",
+                       "BitShift",
+                       "PRelu",
+                       "Where",
+                       "Neg",
+                       "Abs",
+                       "Sqrt",
+                       "Reciprocal",
+                       "Exp",
+                       "Log",
+                       "Tanh",
+                       "Sigmoid",
+                       "Erf",
+                       "Relu",
+                       "LeakyRelu",
+                       "Elu",
+                       "Selu",
+                       "Celu",
+                       "HardSigmoid",
+                       "HardSwish",
+                       "Softplus",
+                       "Softsign",
+                       "Mish",
+                       "ThresholdedRelu",
+                       "Gelu",
+                       "Sin",
+                       "Cos",
+                       "Tan",
+                       "Asin",
+                       "Acos",
+                       "Atan",
+                       "Sinh",
+                       "Cosh",
+                       "Asinh",
+                       "Acosh",
+                       "Atanh",
+                       "Floor",
+                       "Ceil",
+                       "Round",
+                       "Sign",
+                       "Not",
+                       "IsNaN",
+                       "IsInf",
+                       "Identity",
+                       "Clip",
+                       "Cast",
+                       "CastLike",
+                       "Dropout",
+                       "BitwiseNot",
+                       "Shape",
+                       "Size",
+                       "Reshape",
+                       "Flatten",
+                       "Squeeze",
+                       "Unsqueeze",
+                       "Transpose",
+                       "Concat",
+                       "Split",
+                       "Slice",
+                       "Gather",
+                       "GatherElements",
+                       "GatherND",
+                       "ScatterElements",
+                       "ScatterND",
+                       "Expand",
+                       "Tile",
+                       "Range",
+                       "ConstantOfShape",
+                       "Trilu",
+                       "Pad",
+                       "OneHot",
+                       "NonZero",
+                       "DepthToSpace",
+                       "SpaceToDepth",
+                       "EyeLike",
+                       "ReduceMean",
+                       "ReduceSum",
+                       "ReduceMax",
+                       "ReduceMin",
+                       "ReduceProd",
+                       "ReduceL1",
+                       "ReduceL2",
+                       "ReduceSumSquare",
+                       "ReduceLogSum",
+                       "ReduceLogSumExp",
+                       "ArgMax",
+                       "ArgMin",
+                       "CumSum"};
   for (const char *op : ops)
     EXPECT_NE(find_ref_kernel(op), nullptr) << op;
 }

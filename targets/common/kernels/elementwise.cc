@@ -16,19 +16,21 @@ int64_t attr_int(KernelContext *ctx, const char *name, int64_t fallback) {
   return ctx->attrs ? ctx->attrs->get_int(name, fallback) : fallback;
 }
 
+// clang-format off
 enum Bin {
-  kAdd, kSub, kMul, kDiv, kPow, kMod, kMax, kMin, kEqual, kLess, kGreater, kLessEq,
-  kGreaterEq, kAnd, kOr, kXor, kBitShift, kPRelu,
+  kAdd, kSub, kMul, kDiv, kPow, kMod, kMax, kMin, kEqual, kLess, kGreater, kLessEq, kGreaterEq,
+  kAnd, kOr, kXor, kBitShift, kPRelu
 };
-const char *const kBinNames[] = {"Add",     "Sub",          "Mul",  "Div",       "Pow",
-                                  "Mod",     "Max",          "Min",  "Equal",     "Less",
-                                  "Greater", "LessOrEqual",  "GreaterOrEqual",    "And",
-                                  "Or",      "Xor",          "BitShift",          "PRelu"};
+const char *const kBinNames[] = {
+    "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Equal", "Less", "Greater",
+    "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "BitShift", "PRelu"};
+// clang-format on
 
 constexpr bool is_compare(Bin k) { return k >= kEqual && k <= kGreaterEq; }
 
 // Like dispatch_numeric but without bool, so arithmetic lambdas need not compile for it.
-template <typename F> int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
+template <typename F>
+int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
   switch (dtype) {
   case kF32: return fn(float{});
   case kF64: return fn(double{});
@@ -63,7 +65,8 @@ template <typename F> int dispatch_int(KernelContext *ctx, int32_t dtype, const 
 }
 
 // Storage type of the same size, so select/copy ops move any dtype bit-exactly.
-template <typename F> int dispatch_bytes(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
+template <typename F>
+int dispatch_bytes(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
   switch (dtype_size(dtype)) {
   case 1: return fn(uint8_t{});
   case 2: return fn(uint16_t{});
@@ -81,8 +84,7 @@ template <int N> struct Walk {
   int64_t st[N][kMaxRank] = {};
 };
 
-template <int N>
-Walk<N> make_walk(int rank, const int64_t *dims, const Tensor *const (&ops)[N]) {
+template <int N> Walk<N> make_walk(int rank, const int64_t *dims, const Tensor *const (&ops)[N]) {
   int64_t s[N][kMaxRank];
   for (int k = 0; k < N; ++k)
     broadcast_strides(*ops[k], rank, dims, s[k]);
@@ -261,7 +263,9 @@ template <typename T> int run_compare(KernelContext *ctx, Bin k) {
 
 bool allowed_dtype(Bin k, int32_t d) {
   switch (k) {
-  case kAnd: case kOr: case kXor: return d == kBool;
+  case kAnd:
+  case kOr:
+  case kXor: return d == kBool;
   case kBitShift: return is_int_dtype(d);
   case kEqual: return is_int_dtype(d) || is_float_dtype(d) || d == kBool;
   default: return is_int_dtype(d) || is_float_dtype(d);
@@ -368,8 +372,8 @@ template <Var K> int infer_variadic(KernelContext *ctx) {
   for (int i = 1; i < ctx->num_inputs; ++i) {
     const Tensor &t = *input(ctx, i);
     if (t.dtype != acc.dtype)
-      return SLM_INVALID(ctx, "%s: input %d dtype %s differs from %s", name, i,
-                         dtype_name(t.dtype), dtype_name(acc.dtype));
+      return SLM_INVALID(ctx, "%s: input %d dtype %s differs from %s", name, i, dtype_name(t.dtype),
+                         dtype_name(acc.dtype));
     Tensor next; // broadcast_shapes must not write into its own input
     if (!broadcast_shapes(acc, t, &next.rank, next.dims))
       return SLM_INVALID(ctx, "%s: input %d is not broadcast-compatible", name, i);
@@ -479,6 +483,7 @@ const OpKernel kElementwiseKernels[] = {
     {"PRelu", infer_binary<kPRelu>, run_binary<kPRelu>, 0},
     {"Where", infer_where, run_where, 0},
 };
-const size_t kElementwiseKernels_count = sizeof(kElementwiseKernels) / sizeof(kElementwiseKernels[0]);
+const size_t kElementwiseKernels_count =
+    sizeof(kElementwiseKernels) / sizeof(kElementwiseKernels[0]);
 
 } // namespace slm

@@ -14,7 +14,8 @@ int64_t attr_int(KernelContext *ctx, const char *name, int64_t fallback) {
 }
 
 // Like dispatch_numeric but without bool, so arithmetic lambdas need not compile for it.
-template <typename F> int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
+template <typename F>
+int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
   switch (dtype) {
   case kF32: return fn(float{});
   case kF64: return fn(double{});
@@ -33,8 +34,8 @@ template <typename F> int dispatch_arith(KernelContext *ctx, int32_t dtype, cons
 }
 
 enum Red { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kSumSquare, kLogSum, kLogSumExp };
-const char *const kRedNames[] = {"ReduceSum",  "ReduceMean", "ReduceMax",       "ReduceMin",
-                                 "ReduceProd", "ReduceL1",   "ReduceL2",        "ReduceSumSquare",
+const char *const kRedNames[] = {"ReduceSum",    "ReduceMean",     "ReduceMax", "ReduceMin",
+                                 "ReduceProd",   "ReduceL1",       "ReduceL2",  "ReduceSumSquare",
                                  "ReduceLogSum", "ReduceLogSumExp"};
 
 // Resolved axes: reduced[d] per input dim, or noop (identity) when axes are
@@ -174,8 +175,8 @@ int64_t kept_offset(const Plan &p, int64_t o) {
 }
 
 // Reduces the elements of x under `base` with op K; sums of floats accumulate in double.
-template <Red K, typename T> typename Compute<T>::type reduce_one(const T *x, const Plan &p,
-                                                                 int64_t base) {
+template <Red K, typename T>
+typename Compute<T>::type reduce_one(const T *x, const Plan &p, int64_t base) {
   using C = typename Compute<T>::type;
   using A = typename std::conditional<
       std::is_floating_point<C>::value, double,

@@ -1,4 +1,5 @@
-// Reference kernels for shape queries and data movement: reshape, transpose, slice, gather, pad, ...
+// Reference kernels for shape queries and data movement: reshape, transpose, slice, gather, pad,
+// ...
 #include "kernel_util.h"
 
 #include <algorithm>
@@ -135,8 +136,10 @@ void strided_copy(KernelContext *ctx, void *dst, const void *src, size_t es, int
 int shape_range(KernelContext *ctx, int rank, int64_t *b, int64_t *e) {
   *b = attr_int(ctx, "start", 0);
   *e = attr_int(ctx, "end", rank);
-  if (*b < 0) *b += rank;
-  if (*e < 0) *e += rank;
+  if (*b < 0)
+    *b += rank;
+  if (*e < 0)
+    *e += rank;
   *b = std::min<int64_t>(std::max<int64_t>(*b, 0), rank);
   *e = std::min<int64_t>(std::max<int64_t>(*e, 0), rank);
   return SLM_REF_OK;
@@ -206,8 +209,8 @@ int infer_Reshape(KernelContext *ctx) {
   char buf[128];
   if (infer_at >= 0) {
     if (known == 0 || x.numel() % known != 0)
-      return SLM_INVALID(ctx, "Reshape: cannot reshape %lld elements into %s",
-                         (long long)x.numel(), dims_str(buf, sizeof buf, rank, req));
+      return SLM_INVALID(ctx, "Reshape: cannot reshape %lld elements into %s", (long long)x.numel(),
+                         dims_str(buf, sizeof buf, rank, req));
     dims[infer_at] = x.numel() / known;
   } else if (known != x.numel()) {
     return SLM_INVALID(ctx, "Reshape: cannot reshape %lld elements into %s", (long long)x.numel(),
@@ -272,8 +275,8 @@ int infer_Squeeze(KernelContext *ctx) {
   for (int i = 0; i < n; ++i) {
     int d;
     if (!normalize_axis(axes[i], x.rank, &d))
-      return SLM_INVALID(ctx, "Squeeze: axis %lld is out of range for rank %d",
-                         (long long)axes[i], x.rank);
+      return SLM_INVALID(ctx, "Squeeze: axis %lld is out of range for rank %d", (long long)axes[i],
+                         x.rank);
     if (x.dims[d] != 1)
       return SLM_INVALID(ctx, "Squeeze: dim %d has size %lld, not 1", d, (long long)x.dims[d]);
     drop[d] = true;
@@ -379,8 +382,7 @@ int infer_Concat(KernelContext *ctx) {
   int axis = 0;
   int64_t a = attr_int(ctx, "axis", 0);
   if (!normalize_axis(a, x0.rank, &axis))
-    return SLM_INVALID(ctx, "Concat: axis %lld is out of range for rank %d", (long long)a,
-                       x0.rank);
+    return SLM_INVALID(ctx, "Concat: axis %lld is out of range for rank %d", (long long)a, x0.rank);
   int64_t dims[kMaxRank];
   std::copy(x0.dims, x0.dims + x0.rank, dims);
   for (int i = 1; i < ctx->num_inputs; ++i) {
@@ -558,8 +560,7 @@ int slice_spec(KernelContext *ctx, const Tensor &x, SliceSpec *s) {
     int64_t a = has_axes ? (from_attrs ? aa[i] : read_int(*ta, int64_t(i))) : int64_t(i);
     int d;
     if (!normalize_axis(a, x.rank, &d))
-      return SLM_INVALID(ctx, "Slice: axis %lld is out of range for rank %d", (long long)a,
-                         x.rank);
+      return SLM_INVALID(ctx, "Slice: axis %lld is out of range for rank %d", (long long)a, x.rank);
     if (seen[d])
       return SLM_INVALID(ctx, "Slice: axis %lld is repeated", (long long)a);
     seen[d] = true;
@@ -569,8 +570,10 @@ int slice_spec(KernelContext *ctx, const Tensor &x, SliceSpec *s) {
     int64_t step = tp ? read_int(*tp, int64_t(i)) : 1;
     if (step == 0)
       return SLM_INVALID(ctx, "Slice: step for axis %d is 0", d);
-    if (b < 0) b += dim;
-    if (e < 0) e += dim;
+    if (b < 0)
+      b += dim;
+    if (e < 0)
+      e += dim;
     int64_t len;
     if (step > 0) {
       b = std::min(std::max<int64_t>(b, 0), dim);
@@ -675,13 +678,14 @@ int run_Gather(KernelContext *ctx) {
   }
   if (!block)
     return SLM_REF_OK;
-  parallel(ctx, outer * n, std::max<int64_t>(1, kGrain / int64_t(block)), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      int64_t o = t / n, k;
-      fix_index(read_int(idx, t % n), dim, &k);
-      std::memcpy(dst + size_t(t) * block, src + size_t(o * dim + k) * block, block);
-    }
-  });
+  parallel(ctx, outer * n, std::max<int64_t>(1, kGrain / int64_t(block)),
+           [&](int64_t b, int64_t e) {
+             for (int64_t t = b; t < e; ++t) {
+               int64_t o = t / n, k;
+               fix_index(read_int(idx, t % n), dim, &k);
+               std::memcpy(dst + size_t(t) * block, src + size_t(o * dim + k) * block, block);
+             }
+           });
   return SLM_REF_OK;
 }
 
@@ -776,7 +780,10 @@ int scatter_apply(KernelContext *ctx, const char *op, ScatterRed r, int32_t dtyp
     const T *s = static_cast<const T *>(src);
     for (int64_t j = 0; j < count; ++j) {
       C a = Compute<T>::load(d[j]), b = Compute<T>::load(s[j]);
-      C v = r == kAdd ? C(a + b) : r == kMul ? C(a * b) : r == kMaxR ? std::max(a, b) : std::min(a, b);
+      C v = r == kAdd    ? C(a + b)
+            : r == kMul  ? C(a * b)
+            : r == kMaxR ? std::max(a, b)
+                         : std::min(a, b);
       d[j] = Compute<T>::store(v);
     }
     return int(SLM_REF_OK);
@@ -1315,8 +1322,7 @@ int infer_OneHot(KernelContext *ctx) {
   if (depth.numel() != 1 || vals.numel() != 2 || !dtype_size(vals.dtype))
     return SLM_INVALID(ctx, "OneHot: depth must be a scalar and values a pair");
   if (!is_int_dtype(idx.dtype) && !is_float_dtype(idx.dtype))
-    return SLM_UNSUPPORTED(ctx, "OneHot: indices dtype %s is not supported",
-                           dtype_name(idx.dtype));
+    return SLM_UNSUPPORTED(ctx, "OneHot: indices dtype %s is not supported", dtype_name(idx.dtype));
   const int64_t d = int64_t(read_double(depth, 0));
   if (d < 1)
     return SLM_INVALID(ctx, "OneHot: depth %lld must be positive", (long long)d);

@@ -19,7 +19,8 @@ float attr_float(KernelContext *ctx, const char *name, float fallback) {
 }
 
 // Like dispatch_numeric but without bool, so arithmetic lambdas need not compile for it.
-template <typename F> int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
+template <typename F>
+int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
   switch (dtype) {
   case kF32: return fn(float{});
   case kF64: return fn(double{});
