@@ -40,7 +40,7 @@ int read_auto_pad(KernelContext *ctx, const char *op, AutoPad *ap) {
   return SLM_REF_OK;
 }
 
-// Reads an ints attribute of exactly `n` values (or `n2` if nonzero) into out, `def` if absent.
+// Reads an ints attribute of exactly `n` values into out; every value is `def` if absent.
 int read_ints(KernelContext *ctx, const char *op, const char *name, int n, int64_t def,
               int64_t *out) {
   const int64_t *v;

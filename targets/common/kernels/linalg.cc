@@ -685,6 +685,15 @@ typename Acc<T>::type einsum_element(const Einsum &e, const T *const *ops, const
   int64_t idx[kMaxLabels] = {}, off[kMaxOperands];
   for (int o = 0; o < e.num_ops; ++o)
     off[o] = base[o];
+  if (e.num_ops == 2 && e.sum_count == 1) { // the matmul/attention shape: one dot product
+    int l = e.sum_label[0];
+    int64_t sa = e.stride[0][l], sb = e.stride[1][l];
+    const T *pa = ops[0] + base[0], *pb = ops[1] + base[1];
+    A sum = A(0);
+    for (int64_t t = 0; t < e.label_size[l]; ++t)
+      sum += A(C::load(pa[t * sa])) * A(C::load(pb[t * sb]));
+    return sum;
+  }
   for (int s = 0; s < e.sum_count; ++s)
     if (e.label_size[e.sum_label[s]] == 0)
       return A(0);
