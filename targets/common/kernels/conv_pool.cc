@@ -165,8 +165,7 @@ int check_bias(KernelContext *ctx, const char *op, int64_t m) {
   if (!b)
     return SLM_REF_OK;
   if (b->dtype != input(ctx, 0)->dtype || b->rank != 1 || b->dims[0] != m)
-    return SLM_INVALID(ctx, "%s: bias must be 1-D of %lld elements of X's dtype", op,
-                       (long long)m);
+    return SLM_INVALID(ctx, "%s: bias must be 1-D of %lld elements of X's dtype", op, (long long)m);
   return SLM_REF_OK;
 }
 
@@ -179,7 +178,8 @@ int conv_window(KernelContext *ctx, Window *win) {
   const Tensor &x = *input(ctx, 0), &w = *input(ctx, 1);
   int64_t g = ctx->attrs->get_int("group", 1), c = x.dims[1], m = w.dims[0];
   if (w.dims[1] * g != c)
-    return SLM_INVALID(ctx, "Conv: input channels %lld do not match weight channels %lld × group %lld",
+    return SLM_INVALID(ctx,
+                       "Conv: input channels %lld do not match weight channels %lld × group %lld",
                        (long long)c, (long long)w.dims[1], (long long)g);
   if (m % g != 0)
     return SLM_INVALID(ctx, "Conv: %lld output channels are not divisible by group %lld",
@@ -370,8 +370,8 @@ int infer_conv_transpose(KernelContext *ctx) {
 // One output row, gathered (y[o] += x[i] * w[k] with o = i*s + k*d - pad) so rows are
 // independent and parallel without scatter races.
 template <typename T>
-void conv_transpose_row(const Window &w, const ConvDims &cd, const T *x, const T *wt,
-                        const T *bias, T *y, int64_t unit) {
+void conv_transpose_row(const Window &w, const ConvDims &cd, const T *x, const T *wt, const T *bias,
+                        T *y, int64_t unit) {
   using C = Compute<T>;
   using A = typename C::type;
   int64_t oh = unit % w.out[1], od = (unit / w.out[1]) % w.out[0];
@@ -480,7 +480,7 @@ int infer_pool(KernelContext *ctx, const char *op, PoolKind kind) {
 // Window positions along one axis: first tap index and the count inside [0, in).
 struct Taps {
   int64_t start, k0, k1; // taps k in [k0, k1) land inside the input; start = o*s - pad
-  int64_t padded;         // taps inside [-pad_begin, in + pad_end) (count_include_pad divisor)
+  int64_t padded;        // taps inside [-pad_begin, in + pad_end) (count_include_pad divisor)
 };
 
 inline Taps axis_taps(const Window &w, int a, int64_t o) {
@@ -501,7 +501,8 @@ void pool_row(const Window &w, const PoolParams &pp, const T *x, T *y, int64_t u
   using C = Compute<T>;
   using F = typename std::conditional<std::is_floating_point<typename C::type>::value,
                                       typename C::type, float>::type;
-  int64_t oh = unit % w.out[1], od = (unit / w.out[1]) % w.out[0], nc = unit / (w.out[1] * w.out[0]);
+  int64_t oh = unit % w.out[1], od = (unit / w.out[1]) % w.out[0],
+          nc = unit / (w.out[1] * w.out[0]);
   const T *xp = x + nc * w.in[0] * w.in[1] * w.in[2];
   Taps td = axis_taps(w, 0, od), th = axis_taps(w, 1, oh);
   for (int64_t ow = 0; ow < w.out[2]; ++ow) {
@@ -526,9 +527,8 @@ void pool_row(const Window &w, const PoolParams &pp, const T *x, T *y, int64_t u
           }
         }
       }
-    int64_t count = pp.count_include_pad
-                        ? td.padded * th.padded * tw.padded
-                        : (td.k1 - td.k0) * (th.k1 - th.k0) * (tw.k1 - tw.k0);
+    int64_t count = pp.count_include_pad ? td.padded * th.padded * tw.padded
+                                         : (td.k1 - td.k0) * (th.k1 - th.k0) * (tw.k1 - tw.k0);
     if (pp.kind == PoolKind::kAvg)
       acc = count ? acc / F(count) : F(0);
     else if (pp.kind == PoolKind::kLp)
@@ -543,7 +543,8 @@ void pool_row(const Window &w, const PoolParams &pp, const T *x, T *y, int64_t u
 // Integer max pooling (int8/uint8 MaxPool): same window walk without float conversion.
 template <typename T>
 void pool_row_int(const Window &w, const PoolParams &pp, const T *x, T *y, int64_t unit) {
-  int64_t oh = unit % w.out[1], od = (unit / w.out[1]) % w.out[0], nc = unit / (w.out[1] * w.out[0]);
+  int64_t oh = unit % w.out[1], od = (unit / w.out[1]) % w.out[0],
+          nc = unit / (w.out[1] * w.out[0]);
   const T *xp = x + nc * w.in[0] * w.in[1] * w.in[2];
   Taps td = axis_taps(w, 0, od), th = axis_taps(w, 1, oh);
   for (int64_t ow = 0; ow < w.out[2]; ++ow) {

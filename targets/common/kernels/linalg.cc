@@ -12,9 +12,7 @@ template <typename T> struct Acc {
   using type = typename std::conditional<std::is_floating_point<typename Compute<T>::type>::value,
                                          typename Compute<T>::type, int64_t>::type;
 };
-template <> struct Acc<uint64_t> {
-  using type = uint64_t;
-};
+template <> struct Acc<uint64_t> { using type = uint64_t; };
 
 constexpr int64_t kTileM = 4;   // rows sharing one pass over a B tile
 constexpr int64_t kTileN = 128; // columns accumulated on the stack at once
@@ -76,8 +74,8 @@ void gemm_micro(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t i0, 
 // A single row (decode GEMV): streams each B row segment once into an L1-resident
 // accumulator, which reads B sequentially instead of in 8-column strips.
 template <typename T>
-void gemm_row_stream(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t i,
-                     int64_t j0, int64_t nr, const Epilogue<T> &ep) {
+void gemm_row_stream(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t i, int64_t j0,
+                     int64_t nr, const Epilogue<T> &ep) {
   using C = Compute<T>;
   using A = typename Acc<T>::type;
   A acc[kTileN] = {};
@@ -122,10 +120,18 @@ void gemm_tile_rows(View<T> a, View<T> b, T *y, int64_t ldy, int64_t K, int64_t 
   int64_t j = j0;
   for (; j + kPanel <= j0 + nr; j += kPanel) {
     switch (mr) {
-    case 4: gemm_micro<T, 4>(a, b, y, ldy, K, i0, j, ep); break;
-    case 3: gemm_micro<T, 3>(a, b, y, ldy, K, i0, j, ep); break;
-    case 2: gemm_micro<T, 2>(a, b, y, ldy, K, i0, j, ep); break;
-    default: gemm_micro<T, 1>(a, b, y, ldy, K, i0, j, ep); break;
+    case 4:
+      gemm_micro<T, 4>(a, b, y, ldy, K, i0, j, ep);
+      break;
+    case 3:
+      gemm_micro<T, 3>(a, b, y, ldy, K, i0, j, ep);
+      break;
+    case 2:
+      gemm_micro<T, 2>(a, b, y, ldy, K, i0, j, ep);
+      break;
+    default:
+      gemm_micro<T, 1>(a, b, y, ldy, K, i0, j, ep);
+      break;
     }
   }
   for (int64_t i = i0; i < i0 + mr; ++i)
@@ -207,15 +213,14 @@ struct MatMulShape {
 int matmul_shape(KernelContext *ctx, const char *op, const Tensor &a, const Tensor &b,
                  MatMulShape *s) {
   if (a.rank < 1 || b.rank < 1)
-    return SLM_INVALID(ctx, "%s: operands must have rank >= 1 (got %d and %d)", op, a.rank,
-                       b.rank);
+    return SLM_INVALID(ctx, "%s: operands must have rank >= 1 (got %d and %d)", op, a.rank, b.rank);
   s->M = a.rank >= 2 ? a.dims[a.rank - 2] : 1;
   int64_t ka = a.dims[a.rank - 1];
   int64_t kb = b.rank >= 2 ? b.dims[b.rank - 2] : b.dims[0];
   s->N = b.rank >= 2 ? b.dims[b.rank - 1] : 1;
   if (ka != kb)
-    return SLM_INVALID(ctx, "%s: inner dimensions differ: A has %lld columns, B has %lld rows",
-                       op, (long long)ka, (long long)kb);
+    return SLM_INVALID(ctx, "%s: inner dimensions differ: A has %lld columns, B has %lld rows", op,
+                       (long long)ka, (long long)kb);
   s->K = ka;
   int ra = a.rank >= 2 ? a.rank - 2 : 0, rb = b.rank >= 2 ? b.rank - 2 : 0;
   s->batch_rank = ra > rb ? ra : rb;
@@ -386,8 +391,8 @@ int run_gemm(KernelContext *ctx) {
     }
     int64_t a_rs = ta ? 1 : g.K, a_cs = ta ? g.M : 1;
     int64_t b_rs = tb ? 1 : g.N, b_cs = tb ? g.K : 1;
-    batched_gemm<T>(ctx, s, a.as<T>(), a_rs, a_cs, b.as<T>(), b_rs, b_cs,
-                    output(ctx, 0)->as<T>(), ep);
+    batched_gemm<T>(ctx, s, a.as<T>(), a_rs, a_cs, b.as<T>(), b_rs, b_cs, output(ctx, 0)->as<T>(),
+                    ep);
     return SLM_REF_OK;
   });
 }
@@ -560,15 +565,16 @@ int bind_sizes(KernelContext *ctx, Einsum *e) {
   for (int o = 0; o < e->num_ops; ++o) {
     const Tensor &t = *input(ctx, o);
     if (e->op_rank[o] != t.rank)
-      return SLM_INVALID(ctx, "Einsum: operand %d has rank %d but the equation gives %d", o,
-                         t.rank, e->op_rank[o]);
+      return SLM_INVALID(ctx, "Einsum: operand %d has rank %d but the equation gives %d", o, t.rank,
+                         e->op_rank[o]);
     for (int i = 0; i < t.rank; ++i) {
       int l = e->op_label[o][i];
       int64_t d = t.dims[i], &size = e->label_size[l];
       if (!e->used[l] || size == 1)
         size = d;
       else if (d != size && !(l >= 52 && d == 1))
-        return SLM_INVALID(ctx, "Einsum: subscript dimension %lld of operand %d conflicts with %lld",
+        return SLM_INVALID(ctx,
+                           "Einsum: subscript dimension %lld of operand %d conflicts with %lld",
                            (long long)d, o, (long long)size);
       e->used[l] = true;
     }

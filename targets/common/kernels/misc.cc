@@ -18,7 +18,8 @@ template <typename T> inline void store_d(T *p, int64_t i, double v) {
   using C = typename Compute<T>::type;
   if (std::is_integral<C>::value) {
     v = std::nearbyint(v);
-    double lo = double(std::numeric_limits<C>::lowest()), hi = double(std::numeric_limits<C>::max());
+    double lo = double(std::numeric_limits<C>::lowest()),
+           hi = double(std::numeric_limits<C>::max());
     v = v < lo ? lo : (v > hi ? hi : v);
   }
   p[i] = Compute<T>::store(C(v));
@@ -70,12 +71,11 @@ int read_modes(KernelContext *ctx, const char *op, bool legacy, ResizeSpec *r) {
     r->nearest = Nearest::kSimple;
     return SLM_REF_OK;
   }
-  static const char *const kCoords[] = {"half_pixel",    "half_pixel_symmetric",
-                                        "pytorch_half_pixel", "align_corners",
-                                        "asymmetric",    "tf_half_pixel_for_nn",
-                                        "tf_crop_and_resize"};
-  const char *c = ctx->attrs->get_string("coordinate_transformation_mode", "half_pixel", buf,
-                                         sizeof buf);
+  static const char *const kCoords[] = {
+      "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+      "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  const char *c =
+      ctx->attrs->get_string("coordinate_transformation_mode", "half_pixel", buf, sizeof buf);
   int ci = pick(c, kCoords, 7);
   if (ci < 0)
     return SLM_UNSUPPORTED(ctx, "%s: coordinate_transformation_mode '%s' is not supported", op, c);
@@ -136,7 +136,8 @@ int apply_targets(KernelContext *ctx, const char *op, const Tensor *scales, cons
     return SLM_REF_OK;
   }
   char buf[24];
-  const char *policy = ctx->attrs->get_string("keep_aspect_ratio_policy", "stretch", buf, sizeof buf);
+  const char *policy =
+      ctx->attrs->get_string("keep_aspect_ratio_policy", "stretch", buf, sizeof buf);
   bool larger = !std::strcmp(policy, "not_larger"), smaller = !std::strcmp(policy, "not_smaller");
   if (!larger && !smaller && std::strcmp(policy, "stretch"))
     return SLM_INVALID(ctx, "%s: unknown keep_aspect_ratio_policy '%s'", op, policy);
@@ -251,16 +252,26 @@ int infer_resize_common(KernelContext *ctx, int (*spec)(KernelContext *, ResizeS
 bool source_coord(const ResizeSpec &r, int a, int64_t x, double *src) {
   double s = r.scale[a], in = double(r.in[a]), out = double(r.out[a]), xf = double(x);
   switch (r.coord) {
-  case Coord::kHalfPixel: *src = (xf + 0.5) / s - 0.5; break;
+  case Coord::kHalfPixel:
+    *src = (xf + 0.5) / s - 0.5;
+    break;
   case Coord::kHalfPixelSymmetric: {
     double adj = out / (s * in), center = in / 2;
     *src = center * (1 - adj) + (xf + 0.5) / s - 0.5;
     break;
   }
-  case Coord::kPytorchHalfPixel: *src = out > 1 ? (xf + 0.5) / s - 0.5 : 0.0; break;
-  case Coord::kAlignCorners: *src = out > 1 ? xf * (in - 1) / (out - 1) : 0.0; break;
-  case Coord::kAsymmetric: *src = xf / s; break;
-  case Coord::kTfHalfPixelForNn: *src = (xf + 0.5) / s; break;
+  case Coord::kPytorchHalfPixel:
+    *src = out > 1 ? (xf + 0.5) / s - 0.5 : 0.0;
+    break;
+  case Coord::kAlignCorners:
+    *src = out > 1 ? xf * (in - 1) / (out - 1) : 0.0;
+    break;
+  case Coord::kAsymmetric:
+    *src = xf / s;
+    break;
+  case Coord::kTfHalfPixelForNn:
+    *src = (xf + 0.5) / s;
+    break;
   case Coord::kTfCropAndResize: {
     double b = r.roi_start[a], e = r.roi_end[a];
     *src = out > 1 ? b * (in - 1) + xf * (e - b) * (in - 1) / (out - 1) : 0.5 * (b + e) * (in - 1);
@@ -281,11 +292,16 @@ int64_t nearest_index(const ResizeSpec &r, int a, double x) {
   double f = std::floor(x);
   bool half = x - f == 0.5;
   switch (r.nearest) {
-  case Nearest::kRoundPreferFloor: return int64_t(half ? f : std::round(x));
-  case Nearest::kRoundPreferCeil: return int64_t(half ? f + 1 : std::round(x));
-  case Nearest::kFloor: return int64_t(f);
-  case Nearest::kCeil: return int64_t(std::ceil(x));
-  case Nearest::kSimple: return int64_t(r.scale[a] < 1 ? std::ceil(x) : f);
+  case Nearest::kRoundPreferFloor:
+    return int64_t(half ? f : std::round(x));
+  case Nearest::kRoundPreferCeil:
+    return int64_t(half ? f + 1 : std::round(x));
+  case Nearest::kFloor:
+    return int64_t(f);
+  case Nearest::kCeil:
+    return int64_t(std::ceil(x));
+  case Nearest::kSimple:
+    return int64_t(r.scale[a] < 1 ? std::ceil(x) : f);
   }
   return int64_t(f);
 }
@@ -601,8 +617,8 @@ int run_reverse_sequence(KernelContext *ctx) {
   for (int64_t b = 0; b < B; ++b) {
     int64_t len = read_int(lens, b);
     if (len < 0 || len > T0)
-      return SLM_INVALID(ctx, "ReverseSequence: length %lld is outside [0, %lld]",
-                         (long long)len, (long long)T0);
+      return SLM_INVALID(ctx, "ReverseSequence: length %lld is outside [0, %lld]", (long long)len,
+                         (long long)T0);
     for (int64_t t = 0; t < T0; ++t) {
       int64_t src_t = t < len ? len - 1 - t : t;
       int64_t dst = ta == 0 ? t * B + b : b * T0 + t;

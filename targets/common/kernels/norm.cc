@@ -1,4 +1,5 @@
-// Reference kernels for normalization ops: Softmax family, Layer/Batch/Instance/Group norm, LRN, MVN.
+// Reference kernels for normalization ops: Softmax family, Layer/Batch/Instance/Group norm, LRN,
+// MVN.
 #include "kernel_util.h"
 
 #include <cmath>
@@ -43,8 +44,8 @@ int softmax_split(KernelContext *ctx, const char *op, AxisSplit *s) {
   }
   int64_t axis_attr = ctx->attrs->get_int("axis", legacy ? 1 : -1);
   if (!normalize_axis(axis_attr, x.rank, &axis))
-    return SLM_INVALID(ctx, "%s: axis %lld is out of range for rank %d", op,
-                       (long long)axis_attr, x.rank);
+    return SLM_INVALID(ctx, "%s: axis %lld is out of range for rank %d", op, (long long)axis_attr,
+                       x.rank);
   *s = AxisSplit();
   for (int i = 0; i < x.rank; ++i) {
     if (i < axis)
@@ -328,8 +329,7 @@ int check_instancenorm(KernelContext *ctx) {
   if (int st = require_inputs(ctx, 3))
     return st;
   const Tensor &x = *input(ctx, 0);
-  return check_channel_params(ctx, "InstanceNormalization", 1, 2, x.rank >= 2 ? x.dims[1] : 0,
-                              -1);
+  return check_channel_params(ctx, "InstanceNormalization", 1, 2, x.rank >= 2 ? x.dims[1] : 0, -1);
 }
 
 int infer_instancenorm(KernelContext *ctx) {
