@@ -163,22 +163,34 @@ std::vector<int> positions(const char *kinds, ArrayRef<int32_t> segments, ValueR
   return out;
 }
 
+// Kernel key and operand layout of an op: ONNX mirrors use the generated layout table; slm's
+// own ops (domain "slm", kernel key "slm.<name>") treat each operand segment as optional.
 bool GraphBuilder::addOp(Operation *op) {
   ArtifactOp a;
   a.kind = op->getName().stripDialect().str();
   a.name = a.kind;
   if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) a.name = n.str();
-  const slm::OnnxOpInfo *info = slm::lookupOnnxOpInfo(a.kind);
-  if (!info) return fail("node '" + a.name + "': op slm." + a.kind + " has no runtime kernel");
-  a.kernel = ::slm::find_ref_kernel(a.kind.c_str());
-  if (!a.kernel) return fail("node '" + a.name + "': op " + a.kind + " has no kernel for this target");
   ArrayRef<int32_t> inSeg, outSeg;
   if (auto s = op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes")) inSeg = s.asArrayRef();
   if (auto s = op->getAttrOfType<DenseI32ArrayAttr>("resultSegmentSizes")) outSeg = s.asArrayRef();
+  std::string inKinds, outKinds;
+  const slm::OnnxOpInfo *info = slm::lookupOnnxOpInfo(a.kind);
+  bool onnxMirror = info && a.kind[0] >= 'A' && a.kind[0] <= 'Z';
+  if (onnxMirror) {
+    inKinds = info->operandKinds;
+    outKinds = info->resultKinds;
+  } else {
+    a.domain = "slm";
+    inKinds.assign(inSeg.empty() ? op->getNumOperands() : inSeg.size(), inSeg.empty() ? 's' : 'o');
+    outKinds.assign(outSeg.empty() ? op->getNumResults() : outSeg.size(), outSeg.empty() ? 's' : 'o');
+  }
+  std::string key = a.domain.empty() ? a.kind : a.domain + "." + a.kind;
+  a.kernel = ::slm::find_ref_kernel(key.c_str());
+  if (!a.kernel) return fail("node '" + a.name + "': op " + key + " has no kernel for this target");
   for (unsigned i = 0; i < op->getNumResults(); ++i)
     addTensor(op->getResult(i), valueName(op->getResult(i), op, i), StorageKind::Arena);
-  a.inputs = positions(info->operandKinds, inSeg, op->getOperands(), index);
-  a.outputs = positions(info->resultKinds, outSeg, op->getResults(), index);
+  a.inputs = positions(inKinds.c_str(), inSeg, op->getOperands(), index);
+  a.outputs = positions(outKinds.c_str(), outSeg, op->getResults(), index);
   for (int idx : a.inputs)
     if (idx >= 0) g.tensors[idx].used = true;
   for (NamedAttribute na : op->getAttrs()) {
@@ -281,7 +293,7 @@ flatbuffers::Offset<::slm::fb::Graph> writeGraph(flatbuffers::FlatBufferBuilder 
   for (const auto &op : g.ops) {
     std::vector<flatbuffers::Offset<::slm::fb::Attr>> attrs;
     for (const auto &a : op.attrs) attrs.push_back(writeAttr(fbb, a));
-    std::string kernel = "ref." + op.kind;
+    std::string kernel = "ref." + (op.domain.empty() ? op.kind : op.domain + "." + op.kind);
     ops.push_back(::slm::fb::CreateOpDirect(fbb, op.kind.c_str(), op.domain.c_str(), kernel.c_str(), &op.inputs,
                                           &op.outputs, &attrs, op.name.c_str()));
   }

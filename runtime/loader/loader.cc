@@ -31,6 +31,19 @@ struct Loader {
   }
 };
 
+// The target name this runtime build executes.
+const char *host_target() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "arm64";
+#elif defined(__riscv) && __riscv_xlen == 64
+  return "riscv64";
+#else
+  return "unknown";
+#endif
+}
+
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t *out) {
   return __builtin_mul_overflow(a, b, out);
 }
@@ -191,7 +204,8 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' has no kind", L.path, op->name.c_str());
   op->kind = o->kind()->str();
   std::string domain = o->domain() ? o->domain()->str() : "";
-  if (domain.empty()) op->kernel = find_ref_kernel(op->kind.c_str());
+  // ONNX ops are keyed by their type; slm's own ops by "slm.<kind>".
+  if (domain.empty() || domain == "slm") op->kernel = find_ref_kernel(domain.empty() ? op->kind.c_str() : ("slm." + op->kind).c_str());
   if (!op->kernel)
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: op '%s' (%s%s%s) has no kernel in this runtime", L.path,
                      op->name.c_str(), domain.c_str(), domain.empty() ? "" : "::", op->kind.c_str());
@@ -282,6 +296,9 @@ slm_status_t verify_and_decode(Loader &L) {
   if (!model->target() || !model->target()->name())
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: no target", L.path);
   L.m->target = model->target()->name()->str();
+  if (L.m->target != host_target())
+    return set_error(SLM_ERROR_UNSUPPORTED, "%s: the artifact was compiled for target '%s'; this runtime runs '%s' artifacts",
+                     L.path, L.m->target.c_str(), host_target());
   return decode_graph(L, model->graph());
 }
 
