@@ -2,6 +2,7 @@
 #include "pipeline/Pipeline.h"
 #include "pipeline/Targets.h"
 #include "run_tool.h"
+#include "tools/Bench.h"
 #include "tools/Inspect.h"
 
 #include <boost/program_options.hpp>
@@ -18,6 +19,8 @@ commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]
   inspect ART.slm [--json]                                         summarize an artifact
+  bench ART.slm [--prompt-len P] [--decode N] [--threads T] [--repeat R] [--json FILE]
+                                                                   time an LM: load, prefill, decode
   targets                                                          list targets
   --version
 )";
@@ -96,6 +99,28 @@ int cmdInspect(int argc, char **argv) {
   return slmc::inspectArtifact(artifact, json);
 }
 
+int cmdBench(int argc, char **argv) {
+  slmc::BenchOptions opt;
+  po::options_description desc("slmc bench");
+  desc.add_options()("help,h", "show help")("artifact", po::value(&opt.artifact), ".slm artifact of an LM")(
+      "prompt-len", po::value(&opt.promptLen)->default_value(64), "prompt tokens (prefill)")(
+      "decode", po::value(&opt.decode)->default_value(32), "decode steps")(
+      "threads", po::value(&opt.threads)->default_value(2), "threads (0: all cores)")(
+      "repeat", po::value(&opt.repeat)->default_value(5), "timed repetitions (medians)")(
+      "warmup", po::value(&opt.warmup)->default_value(1), "untimed repetitions first")(
+      "seed", po::value(&opt.seed)->default_value(0), "seed of the random token ids")(
+      "json", po::value(&opt.jsonPath), "write results as JSON");
+  po::positional_options_description pos;
+  pos.add("artifact", 1);
+  po::variables_map vm = parse(argc, argv, desc, pos);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (opt.artifact.empty()) return usageError("bench needs ART.slm");
+  return slmc::benchArtifact(opt);
+}
+
 int cmdTargets() {
   for (const auto &t : slmc::registeredTargets())
     std::cout << t.name << "\t" << t.triple << "\t" << t.description << "\n";
@@ -119,6 +144,7 @@ int main(int argc, char **argv) {
     if (cmd == "compile") return cmdCompile(argc - 1, argv + 1);
     if (cmd == "run") return cmdRun(argc - 1, argv + 1);
     if (cmd == "inspect") return cmdInspect(argc - 1, argv + 1);
+    if (cmd == "bench") return cmdBench(argc - 1, argv + 1);
     if (cmd == "targets") return cmdTargets();
   } catch (const po::error &e) {
     return usageError(std::string(cmd) + ": " + e.what());
