@@ -2,6 +2,9 @@
 #include "core/model.h"
 #include "core/status.h"
 #include "slm_generated.h"
+#ifdef SLM_WITH_X86_KERNELS
+#include "x86_kernels.h"
+#endif
 
 #include <cerrno>
 #include <cstring>
@@ -23,6 +26,9 @@ struct Loader {
   uint64_t seg_area_size = 0;
   const uint8_t *weights = nullptr;
   uint64_t weights_size = 0;
+#ifdef SLM_WITH_X86_KERNELS
+  int x86_level = x86_cpu_level();
+#endif
 
   slm_status_t bad(const char *fmt, const char *detail) {
     char msg[512];
@@ -205,7 +211,13 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   op->kind = o->kind()->str();
   std::string domain = o->domain() ? o->domain()->str() : "";
   // ONNX ops are keyed by their type; slm's own ops by "slm.<kind>".
-  if (domain.empty() || domain == "slm") op->kernel = find_ref_kernel(domain.empty() ? op->kind.c_str() : ("slm." + op->kind).c_str());
+  std::string key = domain.empty() ? op->kind : domain + "." + op->kind;
+  if (domain.empty() || domain == "slm") op->kernel = find_ref_kernel(key.c_str());
+#ifdef SLM_WITH_X86_KERNELS
+  // The CPU's best ISA level picks an optimized override where one exists.
+  if (op->kernel)
+    if (const OpKernel *fast = find_x86_kernel(key.c_str(), L.x86_level)) op->kernel = fast;
+#endif
   if (!op->kernel)
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: op '%s' (%s%s%s) has no kernel in this runtime", L.path,
                      op->name.c_str(), domain.c_str(), domain.empty() ? "" : "::", op->kind.c_str());

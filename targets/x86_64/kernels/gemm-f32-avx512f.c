@@ -1,0 +1,121 @@
+/* gemm-f32-avx512f.c — fp32 GEMM/GEMV for AVX-512F: 8x32 register tiles, K blocked for L1/L2 reuse of B rows. */
+#include "gemm_f32.h"
+
+#include <immintrin.h>
+
+enum { MR = 8, NR = 32, KC = 256 };
+
+/* C[0:mr, 0:32] (+)= A[0:mr, 0:kc] * B[0:kc, 0:32]; mr <= MR. */
+static void tile_8x32(int64_t mr, int64_t kc, const float *A, int64_t lda, const float *B, int64_t ldb,
+                      float *C, int64_t ldc, int load_c) {
+  __m512 c0[MR], c1[MR];
+  for (int i = 0; i < MR; ++i) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const float *b = B + k * ldb;
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    for (int i = 0; i < MR; ++i) {
+      if (i < mr) {
+        __m512 a = _mm512_set1_ps(A[i * lda + k]);
+        c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+      }
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    float *c = C + i * ldc;
+    if (load_c) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(c));
+      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(c + 16));
+    }
+    _mm512_storeu_ps(c, c0[i]);
+    _mm512_storeu_ps(c + 16, c1[i]);
+  }
+}
+
+/* Columns [n, n+nr) with nr < 32: masked loads/stores. */
+static void tile_8xN(int64_t mr, int64_t nr, int64_t kc, const float *A, int64_t lda, const float *B,
+                     int64_t ldb, float *C, int64_t ldc, int load_c) {
+  __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
+  __mmask16 m1 = (__mmask16)(nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  __m512 c0[MR], c1[MR];
+  for (int i = 0; i < MR; ++i) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const float *b = B + k * ldb;
+    __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+    for (int i = 0; i < MR; ++i) {
+      if (i < mr) {
+        __m512 a = _mm512_set1_ps(A[i * lda + k]);
+        c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+      }
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    float *c = C + i * ldc;
+    if (load_c) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_maskz_loadu_ps(m0, c));
+      c1[i] = _mm512_add_ps(c1[i], _mm512_maskz_loadu_ps(m1, c + 16));
+    }
+    _mm512_mask_storeu_ps(c, m0, c0[i]);
+    _mm512_mask_storeu_ps(c + 16, m1, c1[i]);
+  }
+}
+
+/* GEMV row: c[n_begin:n_end] (+)= a[0:K] * B; 64 columns per pass, k unrolled by 2. */
+static void gemv(const slm_gemm_f32_args_t *p) {
+  int64_t n = p->n_begin;
+  for (; n + 64 <= p->n_end; n += 64) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    const float *b = p->B + n;
+    for (int64_t k = 0; k < p->K; ++k, b += p->ldb) {
+      __m512 a = _mm512_set1_ps(p->A[k]);
+      for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(a, _mm512_loadu_ps(b + 16 * j), acc[j]);
+    }
+    float *c = p->C + n;
+    for (int j = 0; j < 4; ++j) {
+      if (p->accumulate) acc[j] = _mm512_add_ps(acc[j], _mm512_loadu_ps(c + 16 * j));
+      _mm512_storeu_ps(c + 16 * j, acc[j]);
+    }
+  }
+  for (; n < p->n_end; n += 16) {
+    int64_t nr = p->n_end - n < 16 ? p->n_end - n : 16;
+    __mmask16 m = (__mmask16)(nr == 16 ? 0xffff : (1u << nr) - 1);
+    __m512 acc = _mm512_setzero_ps();
+    const float *b = p->B + n;
+    for (int64_t k = 0; k < p->K; ++k, b += p->ldb)
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(p->A[k]), _mm512_maskz_loadu_ps(m, b), acc);
+    if (p->accumulate) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, p->C + n));
+    _mm512_mask_storeu_ps(p->C + n, m, acc);
+  }
+}
+
+void slm_gemm_f32__avx512f(const slm_gemm_f32_args_t *p) {
+  if (p->M == 1) {
+    gemv(p);
+    return;
+  }
+  for (int64_t n = p->n_begin; n < p->n_end; n += NR) {
+    int64_t nr = p->n_end - n < NR ? p->n_end - n : NR;
+    for (int64_t k0 = 0; k0 < p->K || k0 == 0; k0 += KC) {
+      int64_t kc = p->K - k0 < KC ? p->K - k0 : KC;
+      int load_c = k0 > 0 || p->accumulate;
+      for (int64_t m = 0; m < p->M; m += MR) {
+        int64_t mr = p->M - m < MR ? p->M - m : MR;
+        const float *a = p->A + m * p->lda + k0;
+        const float *b = p->B + k0 * p->ldb + n;
+        float *c = p->C + m * p->ldc + n;
+        if (nr == NR)
+          tile_8x32(mr, kc, a, p->lda, b, p->ldb, c, p->ldc, load_c);
+        else
+          tile_8xN(mr, nr, kc, a, p->lda, b, p->ldb, c, p->ldc, load_c);
+      }
+      if (p->K == 0) break;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// x86-64 kernel provider: optimized overrides of reference kernels, chosen from CPU feature bits.
+#pragma once
+
+#include "ref_kernel.h"
+
+namespace slm {
+
+// ISA levels, in increasing order; each implies the ones below.
+enum X86Level : int { kX86Ref = 0, kX86Avx2 = 1, kX86Avx512 = 2 };
+
+// Best level this CPU supports, capped by the SLM_X86_LEVEL environment variable
+// ("ref", "avx2", "avx512") so tests can force a path.
+int x86_cpu_level();
+const char *x86_level_name(int level);
+
+// The override for kernel `key` at `level`, or nullptr to keep the reference kernel.
+// Overrides share the reference kernel's infer and fall back to its run for cases they do
+// not cover (dtypes, layouts).
+const OpKernel *find_x86_kernel(const char *key, int level);
+
+} // namespace slm
