@@ -22,4 +22,64 @@ def Slm_ConstantOp : Slm_Op<"constant", [ConstantLike, Pure]> {
   let hasFolder = 1;
 }
 
+// ---- Fused ops created by the passes in passes/fusion (kernels in targets/common/kernels/fused.cc).
+
+def Slm_FusedMatMulOp : Slm_Op<"fused_matmul", [Pure, AttrSizedOperandSegments]> {
+  let summary = "MatMul with bias, activation, multiplier and residual epilogue";
+  let description = [{
+    `y = act(a @ b' + bias) * mul + residual`, with `b'` = `b` (or its transpose when
+    `trans_b` = 1). `a` is `[..., M, K]`, `b` a rank-2 `[K, N]` (`[N, K]` transposed), `bias`
+    has N elements, `mul` and `residual` have the output's shape. `activation` is one of
+    "" (none), "relu", "gelu_erf", "gelu_tanh", "silu", "sigmoid", "tanh", "clip" (with
+    `clip_min`/`clip_max`).
+
+    ```mlir
+    %y = "slm.fused_matmul"(%x, %w, %b) {activation = "relu",
+           operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (...) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$a, AnyTensor:$b, Optional<AnyTensor>:$bias,
+                   Optional<AnyTensor>:$mul, Optional<AnyTensor>:$residual,
+                   OptionalAttr<StrAttr>:$activation, OptionalAttr<F32Attr>:$clip_min,
+                   OptionalAttr<F32Attr>:$clip_max, OptionalAttr<I64Attr>:$trans_b);
+  let results = (outs AnyTensor:$output);
+}
+
+def Slm_RmsNormOp : Slm_Op<"rms_norm", [Pure]> {
+  let summary = "RMS normalization over the last axis";
+  let description = [{
+    `y = x / sqrt(mean(x^2, axis=-1) + epsilon) * scale`; `scale` has the last dim's size.
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$scale, F32Attr:$epsilon);
+  let results = (outs AnyTensor:$output);
+}
+
+def Slm_RopeOp : Slm_Op<"rope", [Pure]> {
+  let summary = "Rotary position embedding, rotate-half form";
+  let description = [{
+    `y = x * cos + rotate_half(x) * sin` with `rotate_half(x) = concat(-x[..., D/2:], x[..., :D/2])`
+    over the last axis (D even); `cos` and `sin` broadcast to `x` (numpy rules).
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$cos, AnyTensor:$sin);
+  let results = (outs AnyTensor:$output);
+}
+
+def Slm_AttentionOp : Slm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Multi-head / grouped-query attention with KV-cache concat and optional RoPE";
+  let description = [{
+    `q` `[B, S, num_heads*D]`, `k`/`v` `[B, S, kv_num_heads*D]` (heads packed, as the
+    projections write them), `past_key`/`past_value` `[B, kv_num_heads, P, D]`, `cos`/`sin`
+    (optional, S*D or B*S*D elements) rotate q and the new k (rotate-half RoPE).
+    `present_key`/`present_value` = concat(past, new) on axis 2 (`[B, kv_num_heads, P+S, D]`);
+    `output` `[B, S, num_heads*D]` = softmax(scale * q·kᵀ [+ causal mask]) · v, query head h
+    reading kv head h / (num_heads / kv_num_heads). With `causal` = 1, query i sees keys
+    j <= P + i. The present outputs stay graph outputs (an in-place cache append is later work).
+  }];
+  let arguments = (ins AnyTensor:$q, AnyTensor:$k, AnyTensor:$v, Optional<AnyTensor>:$past_key,
+                   Optional<AnyTensor>:$past_value, Optional<AnyTensor>:$cos,
+                   Optional<AnyTensor>:$sin, I64Attr:$num_heads, I64Attr:$kv_num_heads,
+                   F32Attr:$scale, I64Attr:$causal);
+  let results = (outs AnyTensor:$output, AnyTensor:$present_key, AnyTensor:$present_value);
+}
+
 #endif // SLM_OPS

@@ -3,11 +3,10 @@
 
 #include "emit/ArtifactWriter.h"
 #include "import/OnnxImporter.h"
-#include "passes/common/Passes.h"
+#include "pipeline/PassPipeline.h"
 #include "pipeline/Targets.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/SHA256.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -37,6 +36,14 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: unknown target '" << options.target << "' (see `slmc targets`)\n";
     return kExitBadInput;
   }
+  if (std::string bad = checkPassNames(options); !bad.empty()) {
+    llvm::errs() << "slmc: error: " << bad << "\n";
+    return kExitBadInput;
+  }
+  if (options.printPipeline) {
+    printPipeline(options, llvm::outs());
+    return kExitOk;
+  }
   mlir::MLIRContext context;
   context.disableMultithreading(); // deterministic, and the machine is small
   ImportResult imported = importOnnxFile(context, options.input);
@@ -44,9 +51,7 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: " << imported.error << "\n";
     return kExitBadInput;
   }
-  mlir::PassManager pm(&context);
-  pm.addNestedPass<mlir::func::FuncOp>(createDropIdentity());
-  if (mlir::failed(pm.run(*imported.module))) {
+  if (mlir::failed(runPasses(*imported.module, options))) {
     llvm::errs() << "slmc: error: " << options.input << ": the pass pipeline failed\n";
     return kExitRuntime;
   }

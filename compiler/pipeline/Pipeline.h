@@ -11,10 +11,16 @@ struct CompileOptions {
   std::string input, output, target = "x86_64";
   std::map<std::string, int64_t> dimBounds;
   bool verbose = false;
+  bool printPipeline = false;          // list the passes (in order, marking disabled ones) and stop
+  std::vector<std::string> dumpAfter;  // pass names whose output IR is printed to stdout
+  std::vector<std::string> disablePass; // pass names left out of the pipeline
 };
 
 // Exit codes of the CLI contract.
 enum ExitCode { kExitOk = 0, kExitRuntime = 1, kExitBadInput = 2 };
+
+// Names of the passes of the compile pipeline, in order.
+std::vector<std::string> pipelinePassNames();
 
 // Compiles options.input into options.output; messages go to stderr. Returns an ExitCode.
 int compileModel(const CompileOptions &options);

@@ -1,6 +1,7 @@
 // slmc-opt: mlir-opt with the slm dialect and passes registered, for lit tests and debugging.
 #include "SlmDialect.h"
 #include "passes/common/Passes.h"
+#include "passes/fusion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -11,6 +12,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<slmc::slm::SlmDialect, mlir::func::FuncDialect>();
   slmc::registerSlmCommonPasses();
+  slmc::registerSlmFusionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "slm optimizer driver\n", registry));

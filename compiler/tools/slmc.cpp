@@ -17,6 +17,7 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
+          [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]
   inspect ART.slm [--json]                                         summarize an artifact
   bench ART.slm [--prompt-len P] [--decode N] [--threads T] [--repeat R] [--json FILE]
@@ -42,14 +43,19 @@ int cmdCompile(int argc, char **argv) {
   slmc::CompileOptions opt;
   std::vector<std::string> dims;
   po::options_description desc("slmc compile");
-  desc.add_options()("help,h", "show help")("model", po::value(&opt.input)->required(), "ONNX model")(
+  desc.add_options()("help,h", "show help")("model", po::value(&opt.input), "ONNX model")(
       "target", po::value(&opt.target)->default_value("x86_64"), "target name (see `slmc targets`)")(
-      "output,o", po::value(&opt.output)->required(), "output .slm path")(
+      "output,o", po::value(&opt.output), "output .slm path")(
       "dim", po::value(&dims)->composing(), "bound of a symbolic dim, NAME=MAX (repeatable)")(
-      "verbose,v", po::bool_switch(&opt.verbose), "print a summary");
+      "verbose,v", po::bool_switch(&opt.verbose), "print a summary (and ops before/after each pass)")(
+      "print-pipeline", po::bool_switch(&opt.printPipeline), "list the passes and exit")(
+      "dump-after", po::value(&opt.dumpAfter)->composing(), "print the IR after PASS to stdout (repeatable)")(
+      "disable-pass", po::value(&opt.disablePass)->composing(), "leave PASS out (repeatable)");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);
+  if (!opt.printPipeline && (opt.input.empty() || opt.output.empty()))
+    return usageError("compile needs MODEL.onnx and -o OUT.slm");
   for (const auto &d : dims) {
     auto eq = d.find('=');
     int64_t v = -1;

@@ -152,5 +152,6 @@ SLM_DECLARE_KERNEL_TABLE(kLinalgKernels)
 SLM_DECLARE_KERNEL_TABLE(kConvPoolKernels)
 SLM_DECLARE_KERNEL_TABLE(kNormKernels)
 SLM_DECLARE_KERNEL_TABLE(kMiscKernels)
+SLM_DECLARE_KERNEL_TABLE(kFusedKernels) // slm's own ops, keys "slm.<name>"
 
 } // namespace slm

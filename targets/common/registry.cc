@@ -20,6 +20,7 @@ struct Table {
     add(kConvPoolKernels, kConvPoolKernels_count);
     add(kNormKernels, kNormKernels_count);
     add(kMiscKernels, kMiscKernels_count);
+    add(kFusedKernels, kFusedKernels_count);
     std::sort(kernels.begin(), kernels.end(),
               [](const OpKernel &a, const OpKernel &b) { return std::strcmp(a.op, b.op) < 0; });
   }

@@ -7,6 +7,7 @@ plus node + onnxruntime-node for the oracle, see scripts/install-peers.sh):
   tests/e2e/run_model_case.py --slmc build/bin/slmc --model benchmarks/models/tiny_llama.onnx \
       --case llama_prefill --ort-prefix build/peers --work build/e2e/llama_prefill \
       [--tol 1e-4] [--dim seq=64 --dim past=64] [--seq 8 --past 0] [--seed 0] [--threads N]
+      [--target arm64 --runner "tests/cross/qemu_run.sh arm64 build-arm64/runtime/slm-run"]
 
 Steps:
   (a) generate seeded inputs from the model's ONNX signature into WORK/inputs/<name>.npy
@@ -17,8 +18,10 @@ Steps:
       - attention_mask: ones [1, past+seq]; position_ids: arange(past, past+seq)
       - anything else: normal (float) / small ints, symbolic dims resolved by
         name (batch->1, seq->--seq, past->--past, total->past+seq, else 1)
-  (b) SLMC compile MODEL --target=x86_64 -o WORK/model.slm [--dim NAME=MAX]...
+  (b) SLMC compile MODEL --target=TARGET -o WORK/model.slm [--dim NAME=MAX]...   (TARGET: x86_64)
   (c) SLMC run WORK/model.slm --input-dir WORK/inputs --output-dir WORK/out [--threads N]
+      or, with --runner "CMD ARGS" (a runtime-only runner, e.g. a cross-built slm-run under qemu):
+      CMD ARGS WORK/model.slm --input-dir ... (same flags)
   (d) node tests/e2e/ort_run.js --model MODEL --input-dir WORK/inputs --output-dir WORK/ref
   (e) per graph output: same shape, same dtype, and
       max|out - ref| / max|ref| <= tol (integer/bool outputs: exact).
@@ -28,6 +31,7 @@ Prints one line per output and a final verdict. Exit 0: all outputs match;
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -218,6 +222,10 @@ def main(argv=None):
     ap.add_argument("--vocab", type=int, default=None, help="token id range (default: from logits)")
     ap.add_argument("--threads", type=int, default=None, help="passed to slmc run --threads")
     ap.add_argument("--node", default=os.environ.get("NODE", "node"), help="node executable")
+    ap.add_argument("--target", default="x86_64", help="slmc compile --target (default x86_64)")
+    ap.add_argument("--runner", default=None, metavar="CMD",
+                    help="run the artifact with this command (shell-quoted words, then the artifact and "
+                         "slm-run's flags) instead of `SLMC run`, e.g. a cross-built slm-run under qemu")
     args = ap.parse_args(argv)
 
     tag = f"[{args.case}]"
@@ -250,9 +258,10 @@ def main(argv=None):
 
     # (b), (c), (d)
     dims = [a for d in args.dim for a in ("--dim", d)]
+    runner = shlex.split(args.runner) if args.runner else [args.slmc, "run"]
     steps = [
-        ("slmc compile", [args.slmc, "compile", args.model, "--target=x86_64", "-o", slm] + dims),
-        ("slmc run", [args.slmc, "run", slm, "--input-dir", inputs, "--output-dir", out_dir]
+        ("slmc compile", [args.slmc, "compile", args.model, f"--target={args.target}", "-o", slm] + dims),
+        ("slmc run" if not args.runner else "runner", runner + [slm, "--input-dir", inputs, "--output-dir", out_dir]
          + (["--threads", str(args.threads)] if args.threads else [])),
         ("onnxruntime oracle", [args.node, ORT_RUN, "--model", args.model, "--input-dir", inputs,
                                 "--output-dir", ref_dir, "--ort-prefix", args.ort_prefix]),

@@ -1,0 +1,113 @@
+// Passes.td — fusion passes: exporter subgraphs → slm's fused ops (kernels in targets/common/kernels/fused.cc).
+#ifndef SLM_FUSION_PASSES
+#define SLM_FUSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def FuseNorm : Pass<"slm-fuse-norm", "mlir::func::FuncOp"> {
+  let summary = "Fuse the RMSNorm decomposition into slm.rms_norm";
+  let description = [{
+    Matches `x * 1/sqrt(mean(x^2, -1) + eps) * w` as exporters write it (x^2 as Mul(x, x) or
+    Pow(x, 2); 1/s as Div(1, s), Reciprocal(s) or x / s) with a constant `w` of the last dim's
+    size and every intermediate used once.
+
+    Before:
+    ```mlir
+    %sq = "slm.Mul"(%x, %x)
+    %m = "slm.ReduceMean"(%sq) {axes_attr = [-1], keepdims = 1}
+    %a = "slm.Add"(%m, %eps)
+    %s = "slm.Sqrt"(%a)
+    %r = "slm.Div"(%one, %s)
+    %n = "slm.Mul"(%x, %r)
+    %y = "slm.Mul"(%n, %w)
+    ```
+    After:
+    ```mlir
+    %y = "slm.rms_norm"(%x, %w) {epsilon = 1.0e-06 : f32}
+    ```
+    Left alone: a mean over another axis, a non-constant or wrongly sized weight, an
+    intermediate with another user.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def FuseRope : Pass<"slm-fuse-rope", "mlir::func::FuncOp"> {
+  let summary = "Fuse rotate-half rotary embeddings into slm.rope";
+  let description = [{
+    Before:
+    ```mlir
+    %c = "slm.Mul"(%x, %cos)
+    %lo = "slm.Slice"(%x, [0], [D/2], [-1])
+    %hi = "slm.Slice"(%x, [D/2], [D], [-1])
+    %n = "slm.Neg"(%hi)
+    %r = "slm.Concat"(%n, %lo) {axis = -1}
+    %s = "slm.Mul"(%r, %sin)
+    %y = "slm.Add"(%c, %s)
+    ```
+    After:
+    ```mlir
+    %y = "slm.rope"(%x, %cos, %sin)
+    ```
+    Left alone: slices on another axis or not at D/2, a concat on another axis, intermediates
+    with other users, cos/sin that do not end in D.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def FuseAttention : Pass<"slm-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Fuse scaled dot-product attention (with KV concat, GQA repeat, RoPE) into slm.attention";
+  let description = [{
+    From the projections' packed outputs `[B, S, H*D]` to the packed attention output:
+    head split (Reshape + Transpose [0,2,1,3], target dims checked to be the input's own B and S),
+    optional slm.rope on q and k with the same cos/sin, KV concat with the past on axis 2,
+    grouped KV heads through Unsqueeze/Expand/Reshape, Q·Transpose(K, [0,1,3,2]), scale (Mul or
+    Div by a constant), an optional causal mask (Where(Greater(Range(0, T), Range(P, T)), fill,
+    s) with fill <= -1e9), Softmax on the last axis, ·V, and the head merge
+    (Transpose [0,2,1,3] + Reshape to `[B, S, H*D]`).
+
+    Before (one head branch shown):
+    ```mlir
+    %q4 = "slm.Reshape"(%q, %shape)      %qh = "slm.Transpose"(%q4) {perm = [0, 2, 1, 3]}
+    %pk = "slm.Concat"(%past_k, %kh) {axis = 2}
+    %kt = "slm.Transpose"(%pk) {perm = [0, 1, 3, 2]}
+    %s = "slm.MatMul"(%qh, %kt)   %ss = "slm.Mul"(%s, %scale)
+    %p = "slm.Softmax"(%ss) {axis = -1}   %o = "slm.MatMul"(%p, %pv)
+    %ot = "slm.Transpose"(%o) {perm = [0, 2, 1, 3]}   %y = "slm.Reshape"(%ot, %shape3)
+    ```
+    After:
+    ```mlir
+    %y, %pk, %pv = "slm.attention"(%q, %k, %v, %past_k, %past_v)
+        {num_heads = 4, kv_num_heads = 2, scale = 0.25 : f32, causal = 0}
+    ```
+    Left alone: a Softmax on another axis, an intermediate with another user (e.g. the
+    probabilities returned), a mask that is not provably causal, q and k rotated with
+    different tables.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def FuseMatMul : Pass<"slm-fuse-matmul", "mlir::func::FuncOp"> {
+  let summary = "MatMul/Gemm with constant weights + bias + activation + multiplier + residual → slm.fused_matmul";
+  let description = [{
+    MatMul with a constant rank-2 weight and Gemm (alpha = beta = 1, no transA, bias of N
+    elements) become slm.fused_matmul; then, one at a time while each intermediate has one
+    user: a constant bias Add, an activation (Relu, Sigmoid, Tanh, Clip with constant bounds,
+    Gelu, x*Sigmoid(x) = SiLU, the erf and tanh GELU formulas), a Mul by a same-shaped
+    tensor (SwiGLU: silu(x·Wg) * (x·Wu)) and a residual Add of a same-shaped tensor.
+
+    Before:
+    ```mlir
+    %m = "slm.MatMul"(%x, %w)   %b = "slm.Add"(%m, %bias)   %y = "slm.Relu"(%b)
+    %r = "slm.Add"(%h, %y)
+    ```
+    After:
+    ```mlir
+    %r = "slm.fused_matmul"(%x, %w, %bias, %h) {activation = "relu"}
+    ```
+    Left alone: a non-constant or batched weight, a bias that is not N elements, an
+    intermediate with another user, a residual whose dims may broadcast.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+#endif // SLM_FUSION_PASSES
