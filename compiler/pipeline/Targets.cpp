@@ -4,6 +4,8 @@
 #include "slmc/target_plugin.h"
 
 extern "C" const slmc_target_desc_t *slmc_target_plugin_x86_64(void);
+extern "C" const slmc_target_desc_t *slmc_target_plugin_arm64(void);
+extern "C" const slmc_target_desc_t *slmc_target_plugin_riscv64(void);
 
 namespace slmc {
 namespace {
@@ -19,7 +21,7 @@ TargetInfo fromDesc(const slmc_target_desc_t &d) {
 const std::vector<TargetInfo> &registeredTargets() {
   static const std::vector<TargetInfo> targets = [] {
     std::vector<TargetInfo> v;
-    for (slmc_target_plugin_fn fn : {&slmc_target_plugin_x86_64}) {
+    for (slmc_target_plugin_fn fn : {&slmc_target_plugin_x86_64, &slmc_target_plugin_arm64, &slmc_target_plugin_riscv64}) {
       const slmc_target_desc_t *d = fn();
       if (d && d->api_version == SLMC_TARGET_PLUGIN_API_VERSION) v.push_back(fromDesc(*d));
     }

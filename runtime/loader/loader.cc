@@ -5,6 +5,12 @@
 #ifdef SLM_WITH_X86_KERNELS
 #include "x86_kernels.h"
 #endif
+#ifdef SLM_WITH_ARM64_KERNELS
+#include "arm64_kernels.h"
+#endif
+#ifdef SLM_WITH_RISCV64_KERNELS
+#include "riscv64_kernels.h"
+#endif
 
 #include <cerrno>
 #include <cstring>
@@ -28,6 +34,12 @@ struct Loader {
   uint64_t weights_size = 0;
 #ifdef SLM_WITH_X86_KERNELS
   int x86_level = x86_cpu_level();
+#endif
+#ifdef SLM_WITH_ARM64_KERNELS
+  int arm64_level = arm64_cpu_level();
+#endif
+#ifdef SLM_WITH_RISCV64_KERNELS
+  int riscv64_level = riscv64_cpu_level();
 #endif
 
   slm_status_t bad(const char *fmt, const char *detail) {
@@ -217,6 +229,14 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   // The CPU's best ISA level picks an optimized override where one exists.
   if (op->kernel)
     if (const OpKernel *fast = find_x86_kernel(key.c_str(), L.x86_level)) op->kernel = fast;
+#endif
+#ifdef SLM_WITH_ARM64_KERNELS
+  if (op->kernel)
+    if (const OpKernel *fast = find_arm64_kernel(key.c_str(), L.arm64_level)) op->kernel = fast;
+#endif
+#ifdef SLM_WITH_RISCV64_KERNELS
+  if (op->kernel)
+    if (const OpKernel *fast = find_riscv64_kernel(key.c_str(), L.riscv64_level)) op->kernel = fast;
 #endif
   if (!op->kernel)
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: op '%s' (%s%s%s) has no kernel in this runtime", L.path,

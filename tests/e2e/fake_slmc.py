@@ -58,7 +58,7 @@ def compile_cmd(argv):
         else:
             model_path = a
         i += 1
-    if not model_path or not out or target != "x86_64":
+    if not model_path or not out or target not in ("x86_64", "arm64", "riscv64"):
         die(2, "usage: compile MODEL.onnx --target=x86_64 -o OUT.slm [--dim NAME=MAX]...")
     try:
         data = open(model_path, "rb").read()

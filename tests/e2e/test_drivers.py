@@ -127,6 +127,13 @@ class RunModelCaseWithFake(unittest.TestCase):
             self.assertEqual(p.returncode, 0, model + "\n" + p.stdout + p.stderr)
             self.assertIn(": OK (", p.stdout)
 
+    def test_runner_and_target(self):
+        # --runner replaces `slmc run` (fake_slmc.py without a subcommand acts as slm-run).
+        p = self.case("tiny_cnn.onnx", "--target", "arm64", "--runner", f"{PY} {FAKE}")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("--target=arm64", p.stdout)
+        self.assertIn(f"+ {PY} {FAKE} ", p.stdout)
+
     def test_mismatch_detected(self):
         p = self.case("tiny_cnn.onnx", env={"FAKE_SLMC_PERTURB": "1e-3"})
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)

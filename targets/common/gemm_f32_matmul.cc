@@ -1,0 +1,80 @@
+// MatMul on an fp32 GEMM microkernel: shape checks, batching and the parallel split over columns.
+#include "gemm_f32_matmul.h"
+
+#include "kernel_util.h"
+
+namespace slm {
+namespace {
+
+constexpr int64_t kColumnBlock = 64; // columns per parallel work unit
+
+struct GemmJob {
+  slm_gemm_f32_fn fn;
+  slm_gemm_f32_args_t args; // n_begin/n_end set per chunk
+  int64_t batches;
+  int64_t a_stride, b_stride, c_stride; // per batch, in floats
+  int64_t col_units;                    // column blocks per batch
+};
+
+// Runs work units [begin, end): unit u covers batch u / col_units, column block u % col_units.
+void run_units(void *arg, int64_t begin, int64_t end) {
+  const GemmJob *j = static_cast<const GemmJob *>(arg);
+  for (int64_t u = begin; u < end; ++u) {
+    int64_t b = u / j->col_units, c = u % j->col_units;
+    slm_gemm_f32_args_t a = j->args;
+    a.A += b * j->a_stride;
+    a.B += b * j->b_stride;
+    a.C += b * j->c_stride;
+    a.n_begin = c * kColumnBlock;
+    a.n_end = a.n_begin + kColumnBlock < a.N ? a.n_begin + kColumnBlock : a.N;
+    j->fn(&a);
+  }
+}
+
+void run_job(KernelContext *ctx, GemmJob &job) {
+  job.col_units = (job.args.N + kColumnBlock - 1) / kColumnBlock;
+  int64_t units = job.batches * job.col_units;
+  if (ctx->parallel_for)
+    ctx->parallel_for(ctx->runner, units, 1, run_units, &job);
+  else
+    run_units(&job, 0, units);
+}
+
+} // namespace
+
+bool matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
+  const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
+  Tensor &y = *ctx->outputs[0];
+  if (a.dtype != kF32 || b.dtype != kF32 || a.rank < 2 || b.rank < 2) return false;
+  int64_t K = a.dims[a.rank - 1], N = b.dims[b.rank - 1];
+  if (b.dims[b.rank - 2] != K) return false;
+  GemmJob job{fn, {}, 1, 0, 0, 0, 0};
+  if (b.rank == 2) { // flatten A's leading dims into rows
+    job.args.M = a.numel() / (K ? K : 1);
+    if (K == 0) job.args.M = y.numel() / (N ? N : 1);
+  } else {
+    if (a.rank != b.rank) return false;
+    for (int i = 0; i < a.rank - 2; ++i)
+      if (a.dims[i] != b.dims[i]) return false;
+    job.args.M = a.dims[a.rank - 2];
+    for (int i = 0; i < a.rank - 2; ++i) job.batches *= a.dims[i];
+    job.a_stride = job.args.M * K;
+    job.b_stride = K * N;
+    job.c_stride = job.args.M * N;
+  }
+  job.args.N = N;
+  job.args.K = K;
+  job.args.A = a.as<float>();
+  job.args.lda = K;
+  job.args.B = b.as<float>();
+  job.args.ldb = N;
+  job.args.C = y.as<float>();
+  job.args.ldc = N;
+  if (y.numel() == 0) return true;
+  run_job(ctx, job);
+  return true;
+}
+
+int infer_matmul_ref(KernelContext *ctx) { return find_ref_kernel("MatMul")->infer(ctx); }
+
+} // namespace slm

@@ -1,0 +1,24 @@
+// MatMul on an fp32 GEMM microkernel: the ISA-independent part of every target's MatMul override.
+#pragma once
+
+#include "gemm_f32_ukernel.h"
+#include "ref_kernel.h"
+
+namespace slm {
+
+// Runs ctx's MatMul with microkernel `fn`, splitting batches × column blocks over
+// ctx->parallel_for. Covers fp32 A [..., M, K] × B [K, N] (any leading dims on A) and equal batch
+// dims on both sides; returns false without touching the output for anything else, so the caller
+// falls back to the reference kernel. The output shape must already be inferred.
+bool matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn);
+
+// An OpKernel run function: MatMul on `Fn` where it fits, else the reference MatMul.
+template <slm_gemm_f32_fn Fn> int run_matmul_f32_or_ref(KernelContext *ctx) {
+  if (matmul_f32_on_ukernel(ctx, Fn)) return SLM_REF_OK;
+  return find_ref_kernel("MatMul")->run(ctx);
+}
+
+// The reference MatMul's shape inference, shared by every override.
+int infer_matmul_ref(KernelContext *ctx);
+
+} // namespace slm

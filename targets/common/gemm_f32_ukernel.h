@@ -1,0 +1,37 @@
+/* gemm_f32_ukernel.h — the contract every ISA's fp32 GEMM/GEMV microkernel implements.
+ *
+ * C[m, n] (+)= sum_k A[m, k] * B[k, n] for m in [0, M), n in [n_begin, n_end), all row-major with
+ * leading dimensions lda/ldb/ldc. B is used in place (the artifact's constant layout), so the
+ * kernels stream it row by row; callers split [0, N) across threads. accumulate=0 overwrites C.
+ * M == 1 is the GEMV (decode) case. K == 0 writes zeros (or leaves C when accumulating).
+ * Freestanding: no allocation, no OS calls, no globals; reentrant. Each ISA declares its entry
+ * points `slm_gemm_f32__<isa>[_<feature>]` in targets/<isa>/kernels/gemm_f32.h.
+ */
+#ifndef SLM_GEMM_F32_UKERNEL_H_
+#define SLM_GEMM_F32_UKERNEL_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct slm_gemm_f32_args {
+  int64_t M, N, K;
+  const float *A;
+  int64_t lda;
+  const float *B;
+  int64_t ldb;
+  float *C;
+  int64_t ldc;
+  int64_t n_begin, n_end;
+  int accumulate;
+} slm_gemm_f32_args_t;
+
+typedef void (*slm_gemm_f32_fn)(const slm_gemm_f32_args_t *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLM_GEMM_F32_UKERNEL_H_ */
