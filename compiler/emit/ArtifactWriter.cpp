@@ -283,7 +283,9 @@ flatbuffers::Offset<::slm::fb::Graph> writeGraph(flatbuffers::FlatBufferBuilder 
   std::vector<flatbuffers::Offset<::slm::fb::Tensor>> tensors;
   for (const auto &t : g.tensors) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> dimNames;
-    for (auto &d : t.dimNames) dimNames.push_back(fbb.CreateString(d));
+    // One name per dim: an unranked IR tensor gets its rank only from bound inference.
+    for (size_t i = 0; i < t.maxShape.size(); ++i)
+      dimNames.push_back(fbb.CreateString(i < t.dimNames.size() ? t.dimNames[i] : std::string()));
     bool constant = t.storage == StorageKind::Constant;
     tensors.push_back(::slm::fb::CreateTensorDirect(
         fbb, t.name.c_str(), t.dtype, &t.maxShape, &dimNames, ::slm::fb::Storage(int(t.storage)),

@@ -95,6 +95,7 @@ private:
   LogicalResult importConstantNode(const onnx::NodeProto &node);
   LogicalResult readTensorBytes(const onnx::TensorProto &t, std::vector<char> &out);
   LogicalResult readExternal(const onnx::TensorProto &t, std::vector<char> &out);
+  LogicalResult checkExternalLocation(const onnx::TensorProto &t);
   FailureOr<ElementsAttr> tensorAttr(const onnx::TensorProto &t, const std::string &what, bool resource);
   FailureOr<Attribute> convertAttr(const onnx::AttributeProto &a, const std::string &where);
   FailureOr<TensorType> valueType(const std::string &name, const std::string &where);
@@ -125,7 +126,6 @@ LogicalResult Importer::parse() {
     return err.fail(path + ": not a valid ONNX model (no graph or no ir_version)");
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = int(o.version());
-  if (opset == 0) return err.fail(path + ": the model imports no default-domain (ai.onnx) opset");
   return success();
 }
 
@@ -168,6 +168,9 @@ LogicalResult Importer::checkDomains() {
                       (known ? "" : " (and is not an ONNX op of this opset)"));
     }
   }
+  // After the node checks, so a model of another domain only (e.g. ai.onnx.preview.training)
+  // is refused naming that domain.
+  if (opset == 0) return err.fail(path + ": the model imports no default-domain (ai.onnx) opset");
   return success();
 }
 
@@ -201,6 +204,23 @@ FailureOr<TensorType> Importer::valueType(const std::string &name, const std::st
   return t;
 }
 
+// Confines external data to the model's folder: no absolute paths, no "..". Run before ONNX's
+// checker too, whose message for such paths only says the file is missing.
+LogicalResult Importer::checkExternalLocation(const onnx::TensorProto &t) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return success();
+  std::string location;
+  for (const auto &kv : t.external_data())
+    if (kv.key() == "location") location = kv.value();
+  std::string what = path + ": initializer '" + t.name() + "'";
+  if (location.empty()) return err.fail(what + ": external data without a location");
+  if (llvm::sys::path::is_absolute(location))
+    return err.fail(what + ": external data path '" + location + "' is absolute; it must stay inside the model's folder");
+  for (auto it = llvm::sys::path::begin(location), e = llvm::sys::path::end(location); it != e; ++it)
+    if (*it == "..")
+      return err.fail(what + ": external data path '" + location + "' leaves the model's folder");
+  return success();
+}
+
 LogicalResult Importer::readExternal(const onnx::TensorProto &t, std::vector<char> &out) {
   std::string location;
   uint64_t offset = 0, length = 0;
@@ -211,13 +231,7 @@ LogicalResult Importer::readExternal(const onnx::TensorProto &t, std::vector<cha
     else if (kv.key() == "length") { length = std::stoull(kv.value()); hasLength = true; }
   }
   std::string what = path + ": initializer '" + t.name() + "'";
-  if (location.empty()) return err.fail(what + ": external data without a location");
-  // Confine external data to the model's folder: no absolute paths, no "..".
-  if (llvm::sys::path::is_absolute(location))
-    return err.fail(what + ": external data path '" + location + "' is absolute; it must stay inside the model's folder");
-  for (auto it = llvm::sys::path::begin(location), e = llvm::sys::path::end(location); it != e; ++it)
-    if (*it == "..")
-      return err.fail(what + ": external data path '" + location + "' leaves the model's folder");
+  if (failed(checkExternalLocation(t))) return failure();
   SmallString<256> full(modelDir);
   llvm::sys::path::append(full, location);
   SmallString<256> realDir, realFile;
@@ -525,7 +539,13 @@ LogicalResult Importer::buildFunction() {
 ImportResult Importer::run() {
   ImportResult result;
   ctx.loadDialect<slm::SlmDialect, func::FuncDialect>();
-  if (succeeded(parse()) && succeeded(checkDomains()) && succeeded(checkGraph())) {
+  auto checkExternalLocations = [&]() -> LogicalResult {
+    for (const auto &t : model.graph().initializer())
+      if (failed(checkExternalLocation(t))) return failure();
+    return success();
+  };
+  if (succeeded(parse()) && succeeded(checkDomains()) && succeeded(checkExternalLocations()) &&
+      succeeded(checkGraph())) {
     try {
       onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0, /*enable_data_propagation=*/true};
       onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), opts);

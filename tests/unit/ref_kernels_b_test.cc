@@ -2681,8 +2681,18 @@ TEST(RefKernelsB, PoolErrorsAndOptionalIndices) {
   EXPECT_EQ(RunOp("MaxPool", {&x}).status, SLM_REF_INVALID); // no kernel_shape
   EXPECT_EQ(RunOp("AveragePool", {&x}, Attrs().ints("kernel_shape", {5, 5})).status,
             SLM_REF_INVALID);
-  Result r = RunOp("MaxPool", {&x}, Attrs().ints("kernel_shape", {2, 2}).i("storage_order", 1), 2);
-  EXPECT_EQ(r.status, SLM_REF_UNSUPPORTED);
+  // storage_order=1: Indices count the spatial dims column-major (h + w * H).
+  std::vector<double> ramp(16);
+  for (int i = 0; i < 16; ++i)
+    ramp[size_t(i)] = i;
+  Owned xr = F32({1, 1, 4, 4}, ramp);
+  Result r = RunOp("MaxPool", {&xr}, Attrs().ints("kernel_shape", {2, 2}).i("storage_order", 1), 2);
+  ASSERT_EQ(r.status, SLM_REF_OK) << r.error;
+  std::vector<double> col_major;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      col_major.push_back((i + 1) + (j + 1) * 4);
+  ExpectNear(r.out(1), col_major, 0);
   r = RunOp("MaxPool", {&x}, Attrs().ints("kernel_shape", {2, 2}), 2, {true, false});
   EXPECT_EQ(r.status, SLM_REF_OK) << r.error;
   ExpectShape(r.out(0), {1, 1, 3, 3});

@@ -1,8 +1,11 @@
-// Reference kernels for convolution and pooling: Conv, ConvTranspose, Max/Average/Lp/Global pools.
+// Reference kernels for convolution and pooling: Conv, ConvTranspose, the integer convolutions
+// (ConvInteger, QLinearConv), Max/Average/Lp/Global pools.
 #include "kernel_util.h"
+#include "quant_util.h"
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <type_traits>
 
@@ -290,6 +293,199 @@ int run_conv(KernelContext *ctx) {
   });
 }
 
+// ---- ConvInteger / QLinearConv ----
+// Integer convolution: int32 accumulators of (x - x_zp) * (w - w_zp[m]) over the window, with
+// padding contributing 0 (padding holds the zero point). ConvInteger writes the int32 sums;
+// QLinearConv adds its int32 bias and requantizes once per output.
+
+struct QConvArgs {
+  int xi, wi, xzp, wzp; // input positions of x, w and their zero points
+};
+
+int qconv_window(KernelContext *ctx, const char *op, const QConvArgs &a, Window *win) {
+  const Tensor *xp = input(ctx, a.xi), *wp = input(ctx, a.wi);
+  if (!xp || !wp)
+    return SLM_INVALID(ctx, "%s: x and w are required", op);
+  const Tensor &x = *xp, &w = *wp;
+  for (const Tensor *t : {&x, &w})
+    if (!is_q8_dtype(t->dtype))
+      return SLM_UNSUPPORTED(ctx, "%s: dtype %s is not supported (uint8/int8 only)", op,
+                             dtype_name(t->dtype));
+  if (x.rank < 3 || w.rank != x.rank)
+    return SLM_INVALID(ctx, "%s: X has rank %d and W rank %d (need equal ranks >= 3)", op, x.rank,
+                       w.rank);
+  int r = x.rank - 2;
+  int64_t kernel[kSp];
+  for (int i = 0; i < r && i < kSp; ++i)
+    kernel[i] = w.dims[2 + i];
+  int64_t g = ctx->attrs->get_int("group", 1), m = w.dims[0];
+  if (g <= 0 || w.dims[1] * g != x.dims[1] || m % g != 0)
+    return SLM_INVALID(ctx, "%s: channels (X %lld, W %lld x %lld, group %lld) do not match", op,
+                       (long long)x.dims[1], (long long)m, (long long)w.dims[1], (long long)g);
+  const Tensor *xzp = input(ctx, a.xzp), *wzp = input(ctx, a.wzp);
+  if (xzp && xzp->dtype != x.dtype)
+    return SLM_INVALID(ctx, "%s: x zero point is %s but x is %s", op, dtype_name(xzp->dtype),
+                       dtype_name(x.dtype));
+  if (wzp && wzp->dtype != w.dtype)
+    return SLM_INVALID(ctx, "%s: w zero point is %s but w is %s", op, dtype_name(wzp->dtype),
+                       dtype_name(w.dtype));
+  if (int st = check_q_param(ctx, op, "x zero point", xzp, 0))
+    return st;
+  if (int st = check_q_param(ctx, op, "w zero point", wzp, m))
+    return st;
+  return forward_window(ctx, op, x, kernel, false, win);
+}
+
+// One output row (unit = n, m, od, oh) of integer sums, handed to store(ow, acc).
+template <typename TX, typename TW, typename Store>
+void qconv_row(const Window &w, const ConvDims &cd, const TX *x, int32_t xzp, const TW *wt,
+               int32_t wzp, int64_t unit, Store &&store) {
+  int64_t oh = unit % w.out[1], od = (unit / w.out[1]) % w.out[0];
+  int64_t m = (unit / (w.out[1] * w.out[0])) % cd.M, n = unit / (w.out[1] * w.out[0] * cd.M);
+  int64_t cpg = cd.C / cd.G, grp = m / (cd.M / cd.G);
+  for (int64_t o0 = 0; o0 < w.out[2]; o0 += kTileW) {
+    int64_t nr = w.out[2] - o0 < kTileW ? w.out[2] - o0 : kTileW;
+    int32_t acc[kTileW] = {};
+    for (int64_t cc = 0; cc < cpg; ++cc) {
+      int64_t c = grp * cpg + cc;
+      for (int64_t kd = 0; kd < w.k[0]; ++kd) {
+        int64_t id = od * w.s[0] - w.pb[0] + kd * w.d[0];
+        if (id < 0 || id >= w.in[0])
+          continue;
+        for (int64_t kh = 0; kh < w.k[1]; ++kh) {
+          int64_t ih = oh * w.s[1] - w.pb[1] + kh * w.d[1];
+          if (ih < 0 || ih >= w.in[1])
+            continue;
+          const TX *xrow = x + (((n * cd.C + c) * w.in[0] + id) * w.in[1] + ih) * w.in[2];
+          const TW *wrow = wt + (((m * cpg + cc) * w.k[0] + kd) * w.k[1] + kh) * w.k[2];
+          for (int64_t kw = 0; kw < w.k[2]; ++kw) {
+            int32_t wv = int32_t(wrow[kw]) - wzp;
+            int64_t off = kw * w.d[2] - w.pb[2], lo, hi;
+            valid_range(off, w.s[2], w.in[2], o0, o0 + nr - 1, &lo, &hi);
+            for (int64_t o = lo; o <= hi; ++o)
+              acc[o - o0] += wv * (int32_t(xrow[off + o * w.s[2]]) - xzp);
+          }
+        }
+      }
+    }
+    for (int64_t j = 0; j < nr; ++j)
+      store(m, o0 + j, acc[j]);
+  }
+}
+
+// Calls fn(TX{}, TW{}) for the uint8/int8 combinations of x and w.
+template <typename F> void dispatch_q8_pair(int32_t dx, int32_t dw, F &&fn) {
+  if (dx == kU8 && dw == kU8)
+    fn(uint8_t{}, uint8_t{});
+  else if (dx == kU8)
+    fn(uint8_t{}, int8_t{});
+  else if (dw == kU8)
+    fn(int8_t{}, uint8_t{});
+  else
+    fn(int8_t{}, int8_t{});
+}
+
+// Runs qconv_row over every output row in parallel; store(y_row_unit, m, ow, acc).
+template <typename Store>
+void qconv_run(KernelContext *ctx, const QConvArgs &a, const Window &win, Store &&store) {
+  const Tensor &x = *input(ctx, a.xi), &w = *input(ctx, a.wi);
+  const Tensor *wzp = input(ctx, a.wzp);
+  ConvDims cd{x.dims[0], x.dims[1], w.dims[0], ctx->attrs->get_int("group", 1)};
+  int32_t xzp = zero_point_at(input(ctx, a.xzp), 0);
+  int64_t units = cd.N * cd.M * win.out[0] * win.out[1];
+  int64_t cost = win.out[2] * (cd.C / cd.G) * win.k[0] * win.k[1] * win.k[2] + 1;
+  int64_t grain = cost >= 16384 ? 1 : 16384 / cost + 1;
+  dispatch_q8_pair(x.dtype, w.dtype, [&](auto tx, auto tw) {
+    using TX = decltype(tx);
+    using TW = decltype(tw);
+    parallel(ctx, units, grain, [&](int64_t be, int64_t en) {
+      for (int64_t u = be; u < en; ++u) {
+        int64_t m = (u / (win.out[1] * win.out[0])) % cd.M;
+        qconv_row(win, cd, x.as<TX>(), xzp, w.as<TW>(), zero_point_at(wzp, m), u,
+                  [&](int64_t mm, int64_t ow, int32_t acc) { store(u, mm, ow, acc); });
+      }
+    });
+  });
+}
+
+constexpr QConvArgs kConvIntegerArgs{0, 1, 2, 3};
+constexpr QConvArgs kQLinearConvArgs{0, 3, 2, 5};
+
+int infer_conv_integer(KernelContext *ctx) {
+  Window win;
+  if (int st = qconv_window(ctx, "ConvInteger", kConvIntegerArgs, &win))
+    return st;
+  set_nc_spatial(output(ctx, 0), kI32, input(ctx, 0)->dims[0], input(ctx, 1)->dims[0], win);
+  return SLM_REF_OK;
+}
+
+int run_conv_integer(KernelContext *ctx) {
+  Window win;
+  if (int st = qconv_window(ctx, "ConvInteger", kConvIntegerArgs, &win))
+    return st;
+  int32_t *y = output(ctx, 0)->as<int32_t>();
+  qconv_run(ctx, kConvIntegerArgs, win, [&](int64_t unit, int64_t, int64_t ow, int32_t acc) {
+    y[unit * win.out[2] + ow] = acc;
+  });
+  return SLM_REF_OK;
+}
+
+// QLinearConv inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
+// y_zero_point, B (int32, optional). w's scale and zero point may be per output channel.
+int qlinear_conv_window(KernelContext *ctx, Window *win) {
+  const char *op = "QLinearConv";
+  if (int st = require_inputs(ctx, 8))
+    return st;
+  if (int st = qconv_window(ctx, op, kQLinearConvArgs, win))
+    return st;
+  int64_t m = input(ctx, 3)->dims[0];
+  const Tensor &yzp = *input(ctx, 7);
+  if (!is_q8_dtype(yzp.dtype))
+    return SLM_UNSUPPORTED(ctx, "%s: output dtype %s is not supported", op, dtype_name(yzp.dtype));
+  if (int st = check_q_param(ctx, op, "x_scale", input(ctx, 1), 0))
+    return st;
+  if (int st = check_q_param(ctx, op, "w_scale", input(ctx, 4), m))
+    return st;
+  if (int st = check_q_param(ctx, op, "y_scale", input(ctx, 6), 0))
+    return st;
+  const Tensor *b = input(ctx, 8);
+  if (b && (b->dtype != kI32 || b->rank != 1 || b->dims[0] != m))
+    return SLM_INVALID(ctx, "%s: B must be 1-D int32 of %lld elements", op, (long long)m);
+  return SLM_REF_OK;
+}
+
+int infer_qlinear_conv(KernelContext *ctx) {
+  Window win;
+  if (int st = qlinear_conv_window(ctx, &win))
+    return st;
+  set_nc_spatial(output(ctx, 0), input(ctx, 7)->dtype, input(ctx, 0)->dims[0],
+                 input(ctx, 3)->dims[0], win);
+  return SLM_REF_OK;
+}
+
+template <typename TY> void qlinear_conv_typed(KernelContext *ctx, const Window &win) {
+  const Tensor &xs = *input(ctx, 1), &ws = *input(ctx, 4);
+  const Tensor *b = input(ctx, 8);
+  float ys = scale_at(*input(ctx, 6), 0), xsc = scale_at(xs, 0);
+  int32_t yzp = zero_point_at(input(ctx, 7), 0);
+  TY *y = output(ctx, 0)->as<TY>();
+  qconv_run(ctx, kQLinearConvArgs, win, [&](int64_t unit, int64_t m, int64_t ow, int32_t acc) {
+    int32_t bias = b ? b->as<int32_t>()[m] : 0;
+    y[unit * win.out[2] + ow] = requantize<TY>(acc + bias, xsc * scale_at(ws, m) / ys, yzp);
+  });
+}
+
+int run_qlinear_conv(KernelContext *ctx) {
+  Window win;
+  if (int st = qlinear_conv_window(ctx, &win))
+    return st;
+  if (output(ctx, 0)->dtype == kU8)
+    qlinear_conv_typed<uint8_t>(ctx, win);
+  else
+    qlinear_conv_typed<int8_t>(ctx, win);
+  return SLM_REF_OK;
+}
+
 // ---- ConvTranspose ----
 
 // Pads and output sizes per the ONNX ConvTranspose rules (output_shape overrides pads).
@@ -442,7 +638,17 @@ struct PoolParams {
   bool count_include_pad = false;
   double p = 2.0;
   int64_t *indices = nullptr; // MaxPool's optional flat argmax output
+  bool col_major = false;      // storage_order=1: indices count the spatial dims column-major
 };
+
+// MaxPool's Indices value for row-major offset `at` in plane `nc`.
+inline int64_t pool_index(const Window &w, const PoolParams &pp, int64_t nc, int64_t at) {
+  int64_t plane = w.in[0] * w.in[1] * w.in[2];
+  if (!pp.col_major)
+    return nc * plane + at;
+  int64_t d = at / (w.in[1] * w.in[2]), h = (at / w.in[2]) % w.in[1], x = at % w.in[2];
+  return nc * plane + d + h * w.in[0] + x * w.in[0] * w.in[1];
+}
 
 int pool_window(KernelContext *ctx, const char *op, PoolKind kind, Window *win) {
   if (int st = require_inputs(ctx, 1))
@@ -458,10 +664,6 @@ int pool_window(KernelContext *ctx, const char *op, PoolKind kind, Window *win) 
   if (int(nk) != x.rank - 2)
     return SLM_INVALID(ctx, "%s: kernel_shape has %zu values for %d spatial dims", op, nk,
                        x.rank - 2);
-  if (kind == PoolKind::kMax && output(ctx, 1)) {
-    if (ctx->attrs->get_int("storage_order", 0) != 0)
-      return SLM_UNSUPPORTED(ctx, "%s: Indices with storage_order=1 are not supported", op);
-  }
   bool ceil_mode = ctx->attrs->get_int("ceil_mode", 0) != 0;
   return forward_window(ctx, op, x, ks, ceil_mode, win);
 }
@@ -536,7 +738,7 @@ void pool_row(const Window &w, const PoolParams &pp, const T *x, T *y, int64_t u
     int64_t oi = unit * w.out[2] + ow;
     y[oi] = C::store(typename C::type(acc));
     if (pp.indices)
-      pp.indices[oi] = nc * w.in[0] * w.in[1] * w.in[2] + arg;
+      pp.indices[oi] = pool_index(w, pp, nc, arg);
   }
 }
 
@@ -565,7 +767,7 @@ void pool_row_int(const Window &w, const PoolParams &pp, const T *x, T *y, int64
     int64_t oi = unit * w.out[2] + ow;
     y[oi] = acc;
     if (pp.indices)
-      pp.indices[oi] = nc * w.in[0] * w.in[1] * w.in[2] + arg;
+      pp.indices[oi] = pool_index(w, pp, nc, arg);
   }
 }
 
@@ -575,8 +777,10 @@ int run_pool(KernelContext *ctx, const char *op, PoolParams pp) {
     return st;
   const Tensor &x = *input(ctx, 0);
   Tensor &y = *output(ctx, 0);
-  if (pp.kind == PoolKind::kMax && output(ctx, 1))
+  if (pp.kind == PoolKind::kMax && output(ctx, 1)) {
     pp.indices = output(ctx, 1)->as<int64_t>();
+    pp.col_major = ctx->attrs->get_int("storage_order", 0) != 0;
+  }
   int64_t units = x.dims[0] * x.dims[1] * win.out[0] * win.out[1];
   int64_t cost = win.out[2] * win.k[0] * win.k[1] * win.k[2] + 1;
   int64_t grain = cost >= 8192 ? 1 : 8192 / cost + 1;
@@ -673,11 +877,13 @@ int run_gmp(KernelContext *ctx) { return run_global(ctx, "GlobalMaxPool", true);
 const OpKernel kConvPoolKernels[] = {
     {"AveragePool", infer_avgpool, run_avgpool, 0},
     {"Conv", infer_conv, run_conv, 0},
+    {"ConvInteger", infer_conv_integer, run_conv_integer, 0},
     {"ConvTranspose", infer_conv_transpose, run_conv_transpose, 0},
     {"GlobalAveragePool", infer_gap, run_gap, 0},
     {"GlobalMaxPool", infer_gmp, run_gmp, 0},
     {"LpPool", infer_lppool, run_lppool, 0},
     {"MaxPool", infer_maxpool, run_maxpool, 0},
+    {"QLinearConv", infer_qlinear_conv, run_qlinear_conv, 0},
 };
 const size_t kConvPoolKernels_count = sizeof(kConvPoolKernels) / sizeof(kConvPoolKernels[0]);
 

@@ -1,5 +1,7 @@
-// Reference kernels for linear algebra ops: MatMul, Gemm, Einsum, MatMulInteger.
+// Reference kernels for linear algebra ops: MatMul, Gemm, Einsum, and the integer ones
+// (MatMulInteger, QLinearMatMul, Quantize/Dequantize/DynamicQuantizeLinear).
 #include "kernel_util.h"
+#include "quant_util.h"
 
 #include <initializer_list>
 #include <type_traits>
@@ -442,16 +444,16 @@ int infer_matmul_integer(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
-template <typename TA, typename TB>
-void matmul_integer_rows(const MatMulShape &s, const TA *a, const TB *b, int32_t *y, int64_t row,
-                         const Tensor *azp, const Tensor *bzp) {
+// One output row of an integer matmul: acc = sum_k (a - za) * (b - zb[j]) in int32, handed to
+// store(j, acc) so MatMulInteger writes it and QLinearMatMul requantizes it.
+template <typename TA, typename TB, typename Store>
+void int_matmul_row(const MatMulShape &s, const TA *a, const TB *b, int64_t row, int32_t za,
+                    const Tensor *bzp, Store &&store) {
   int64_t i = row % s.M, bi = row / s.M;
   int64_t oa, ob;
   batch_offsets(s, bi, &oa, &ob);
   const TA *arow = a + oa + i * s.K;
   const TB *bm = b + ob;
-  int32_t za = zero_point(azp, i);
-  int32_t *yrow = y + row * s.N;
   for (int64_t j0 = 0; j0 < s.N; j0 += kTileN) {
     int64_t nr = s.N - j0 < kTileN ? s.N - j0 : kTileN;
     int32_t acc[kTileN] = {}, zb[kTileN];
@@ -464,8 +466,12 @@ void matmul_integer_rows(const MatMulShape &s, const TA *a, const TB *b, int32_t
         acc[j] += av * (int32_t(brow[j]) - zb[j]);
     }
     for (int64_t j = 0; j < nr; ++j)
-      yrow[j0 + j] = acc[j];
+      store(j0 + j, acc[j]);
   }
+}
+
+inline int64_t int_matmul_grain(const MatMulShape &s) {
+  return s.N * s.K >= (1 << 15) ? 1 : (1 << 15) / (s.N * s.K + 1) + 1;
 }
 
 template <typename TA, typename TB>
@@ -474,26 +480,261 @@ void matmul_integer_typed(KernelContext *ctx, const MatMulShape &s) {
   const TB *b = input(ctx, 1)->as<TB>();
   int32_t *y = output(ctx, 0)->as<int32_t>();
   const Tensor *azp = input(ctx, 2), *bzp = input(ctx, 3);
-  int64_t grain = s.N * s.K >= (1 << 15) ? 1 : (1 << 15) / (s.N * s.K + 1) + 1;
-  parallel(ctx, s.batches * s.M, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r)
-      matmul_integer_rows(s, a, b, y, r, azp, bzp);
+  parallel(ctx, s.batches * s.M, int_matmul_grain(s), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int32_t *yrow = y + r * s.N;
+      int_matmul_row(s, a, b, r, zero_point(azp, r % s.M), bzp,
+                     [&](int64_t j, int32_t acc) { yrow[j] = acc; });
+    }
   });
+}
+
+// Calls fn(TA{}, TB{}) for the four uint8/int8 combinations of a and b.
+template <typename F> void dispatch_q8_pair(int32_t da, int32_t db, F &&fn) {
+  bool a8 = da == kU8, b8 = db == kU8;
+  if (a8 && b8)
+    fn(uint8_t{}, uint8_t{});
+  else if (a8)
+    fn(uint8_t{}, int8_t{});
+  else if (b8)
+    fn(int8_t{}, uint8_t{});
+  else
+    fn(int8_t{}, int8_t{});
 }
 
 int run_matmul_integer(KernelContext *ctx) {
   MatMulShape s;
   if (int st = matmul_integer_shape(ctx, &s))
     return st;
-  bool a8 = input(ctx, 0)->dtype == kU8, b8 = input(ctx, 1)->dtype == kU8;
-  if (a8 && b8)
-    matmul_integer_typed<uint8_t, uint8_t>(ctx, s);
-  else if (a8)
-    matmul_integer_typed<uint8_t, int8_t>(ctx, s);
-  else if (b8)
-    matmul_integer_typed<int8_t, uint8_t>(ctx, s);
+  dispatch_q8_pair(input(ctx, 0)->dtype, input(ctx, 1)->dtype, [&](auto ta, auto tb) {
+    matmul_integer_typed<decltype(ta), decltype(tb)>(ctx, s);
+  });
+  return SLM_REF_OK;
+}
+
+// ---- QLinearMatMul ----
+// Inputs: a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
+// a's parameters are per-tensor or per-row (M), b's per-tensor or per-column (N); the product
+// is accumulated in int32 and requantized once per element.
+
+int qlinear_matmul_shape(KernelContext *ctx, MatMulShape *s) {
+  if (int st = require_inputs(ctx, 8))
+    return st;
+  const Tensor &a = *input(ctx, 0), &b = *input(ctx, 3), &yzp = *input(ctx, 7);
+  const char *op = "QLinearMatMul";
+  for (const Tensor *t : {&a, &b, &yzp})
+    if (!is_q8_dtype(t->dtype))
+      return SLM_UNSUPPORTED(ctx, "%s: dtype %s is not supported (uint8/int8 only)", op,
+                             dtype_name(t->dtype));
+  if (input(ctx, 2)->dtype != a.dtype || input(ctx, 5)->dtype != b.dtype)
+    return SLM_INVALID(ctx, "%s: zero points must have their input's dtype", op);
+  for (int i : {1, 4, 6})
+    if (!is_float_dtype(input(ctx, i)->dtype))
+      return SLM_INVALID(ctx, "%s: scales must be float", op);
+  if (int st = matmul_shape(ctx, op, a, b, s))
+    return st;
+  struct {
+    int idx;
+    int64_t n;
+    const char *what;
+  } params[] = {{1, s->M, "a_scale"}, {2, s->M, "a_zero_point"}, {4, s->N, "b_scale"},
+                {5, s->N, "b_zero_point"}, {6, 0, "y_scale"}, {7, 0, "y_zero_point"}};
+  for (const auto &p : params)
+    if (int st = check_q_param(ctx, op, p.what, input(ctx, p.idx), p.n))
+      return st;
+  return SLM_REF_OK;
+}
+
+int infer_qlinear_matmul(KernelContext *ctx) {
+  MatMulShape s;
+  if (int st = qlinear_matmul_shape(ctx, &s))
+    return st;
+  set_shape(output(ctx, 0), input(ctx, 7)->dtype, s.out_rank, s.out_dims);
+  return SLM_REF_OK;
+}
+
+template <typename TA, typename TB, typename TY>
+void qlinear_matmul_typed(KernelContext *ctx, const MatMulShape &s) {
+  const TA *a = input(ctx, 0)->as<TA>();
+  const TB *b = input(ctx, 3)->as<TB>();
+  TY *y = output(ctx, 0)->as<TY>();
+  const Tensor &as = *input(ctx, 1), &bs = *input(ctx, 4);
+  const Tensor *azp = input(ctx, 2), *bzp = input(ctx, 5);
+  float ys = scale_at(*input(ctx, 6), 0);
+  int32_t yzp = zero_point_at(input(ctx, 7), 0);
+  parallel(ctx, s.batches * s.M, int_matmul_grain(s), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int64_t i = r % s.M;
+      TY *yrow = y + r * s.N;
+      float ascale = scale_at(as, i);
+      int_matmul_row(s, a, b, r, zero_point(azp, i), bzp, [&](int64_t j, int32_t acc) {
+        yrow[j] = requantize<TY>(acc, ascale * scale_at(bs, j) / ys, yzp);
+      });
+    }
+  });
+}
+
+int run_qlinear_matmul(KernelContext *ctx) {
+  MatMulShape s;
+  if (int st = qlinear_matmul_shape(ctx, &s))
+    return st;
+  bool yu8 = input(ctx, 7)->dtype == kU8;
+  dispatch_q8_pair(input(ctx, 0)->dtype, input(ctx, 3)->dtype, [&](auto ta, auto tb) {
+    if (yu8)
+      qlinear_matmul_typed<decltype(ta), decltype(tb), uint8_t>(ctx, s);
+    else
+      qlinear_matmul_typed<decltype(ta), decltype(tb), int8_t>(ctx, s);
+  });
+  return SLM_REF_OK;
+}
+
+// ---- QuantizeLinear / DequantizeLinear ----
+// Per-tensor or per-axis (`axis`, default 1) scale and zero point. y = saturate(rint(x / scale)
+// + zp) with the zero point's dtype (uint8 when absent); x = (q - zp) * scale in float32.
+
+// Checks the parameters of a (de)quantize op and finds the size/stride of the quantized axis.
+int q_axis(KernelContext *ctx, const char *op, int64_t *axis_len, int64_t *inner) {
+  if (int st = require_inputs(ctx, 2))
+    return st;
+  const Tensor &x = *input(ctx, 0), &scale = *input(ctx, 1);
+  const Tensor *zp = input(ctx, 2);
+  if (!is_float_dtype(scale.dtype))
+    return SLM_INVALID(ctx, "%s: scale must be float, got %s", op, dtype_name(scale.dtype));
+  *axis_len = 1;
+  *inner = 1;
+  bool per_axis = scale.numel() != 1 || scale.rank == 1;
+  if (per_axis && scale.rank == 1 && x.rank > 0) {
+    int axis;
+    if (!normalize_axis(ctx->attrs->get_int("axis", 1), x.rank, &axis))
+      return SLM_INVALID(ctx, "%s: axis out of range for rank %d", op, x.rank);
+    *axis_len = x.dims[axis];
+    for (int d = axis + 1; d < x.rank; ++d)
+      *inner *= x.dims[d];
+  }
+  if (int st = check_q_param(ctx, op, "scale", &scale, *axis_len))
+    return st;
+  if (zp && zp->numel() > 1 && zp->numel() != scale.numel())
+    return SLM_INVALID(ctx, "%s: zero point and scale differ in size", op);
+  return check_q_param(ctx, op, "zero point", zp, *axis_len);
+}
+
+int infer_quantize(KernelContext *ctx) {
+  int64_t n, inner;
+  if (int st = q_axis(ctx, "QuantizeLinear", &n, &inner))
+    return st;
+  const Tensor &x = *input(ctx, 0);
+  const Tensor *zp = input(ctx, 2);
+  int32_t qt = zp ? zp->dtype : kU8;
+  if (!is_q8_dtype(qt))
+    return SLM_UNSUPPORTED(ctx, "QuantizeLinear: output dtype %s is not supported (uint8/int8)",
+                           dtype_name(qt));
+  if (!is_float_dtype(x.dtype) && x.dtype != kI32)
+    return SLM_UNSUPPORTED(ctx, "QuantizeLinear: input dtype %s is not supported",
+                           dtype_name(x.dtype));
+  set_shape(output(ctx, 0), qt, x.rank, x.dims);
+  return SLM_REF_OK;
+}
+
+template <typename Q> void quantize_typed(KernelContext *ctx, int64_t n, int64_t inner) {
+  const Tensor &x = *input(ctx, 0), &scale = *input(ctx, 1);
+  const Tensor *zp = input(ctx, 2);
+  Q *y = output(ctx, 0)->as<Q>();
+  int64_t total = x.numel();
+  parallel(ctx, total, 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e) {
+      int64_t c = (e / inner) % n;
+      float v = x.dtype == kF32 ? x.as<float>()[e] : float(read_double(x, e));
+      y[e] = saturate<Q>(round_even(v / scale_at(scale, c)) + float(zero_point_at(zp, c)));
+    }
+  });
+}
+
+int run_quantize(KernelContext *ctx) {
+  int64_t n, inner;
+  if (int st = q_axis(ctx, "QuantizeLinear", &n, &inner))
+    return st;
+  if (output(ctx, 0)->dtype == kU8)
+    quantize_typed<uint8_t>(ctx, n, inner);
   else
-    matmul_integer_typed<int8_t, int8_t>(ctx, s);
+    quantize_typed<int8_t>(ctx, n, inner);
+  return SLM_REF_OK;
+}
+
+int infer_dequantize(KernelContext *ctx) {
+  int64_t n, inner;
+  if (int st = q_axis(ctx, "DequantizeLinear", &n, &inner))
+    return st;
+  const Tensor &x = *input(ctx, 0);
+  if (!is_q8_dtype(x.dtype) && x.dtype != kI32)
+    return SLM_UNSUPPORTED(ctx, "DequantizeLinear: dtype %s is not supported (uint8/int8/int32)",
+                           dtype_name(x.dtype));
+  const Tensor *zp = input(ctx, 2);
+  if (zp && zp->dtype != x.dtype)
+    return SLM_INVALID(ctx, "DequantizeLinear: zero point is %s but x is %s",
+                       dtype_name(zp->dtype), dtype_name(x.dtype));
+  set_shape(output(ctx, 0), input(ctx, 1)->dtype, x.rank, x.dims);
+  return SLM_REF_OK;
+}
+
+int run_dequantize(KernelContext *ctx) {
+  int64_t n, inner;
+  if (int st = q_axis(ctx, "DequantizeLinear", &n, &inner))
+    return st;
+  const Tensor &x = *input(ctx, 0), &scale = *input(ctx, 1);
+  const Tensor *zp = input(ctx, 2);
+  Tensor &y = *output(ctx, 0);
+  parallel(ctx, x.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e) {
+      int64_t c = (e / inner) % n;
+      float v = float(read_int(x, e) - zero_point_at(zp, c)) * scale_at(scale, c);
+      if (y.dtype == kF32)
+        y.as<float>()[e] = v;
+      else
+        write_double(y, e, v);
+    }
+  });
+  return SLM_REF_OK;
+}
+
+// ---- DynamicQuantizeLinear ----
+// uint8 with a scale and zero point from the tensor's range widened to include 0.
+
+int infer_dynamic_quantize(KernelContext *ctx) {
+  if (int st = require_inputs(ctx, 1))
+    return st;
+  const Tensor &x = *input(ctx, 0);
+  if (x.dtype != kF32)
+    return SLM_UNSUPPORTED(ctx, "DynamicQuantizeLinear: dtype %s is not supported (float32)",
+                           dtype_name(x.dtype));
+  set_shape(output(ctx, 0), kU8, x.rank, x.dims);
+  if (Tensor *s = output(ctx, 1))
+    set_shape(s, kF32, 0, nullptr);
+  if (Tensor *z = output(ctx, 2))
+    set_shape(z, kU8, 0, nullptr);
+  return SLM_REF_OK;
+}
+
+int run_dynamic_quantize(KernelContext *ctx) {
+  const Tensor &x = *input(ctx, 0);
+  const float *xv = x.as<float>();
+  int64_t n = x.numel();
+  float lo = 0.0f, hi = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = xv[i] < lo ? xv[i] : lo;
+    hi = xv[i] > hi ? xv[i] : hi;
+  }
+  float scale = (hi - lo) / 255.0f;
+  // An all-zero tensor has no range; any scale reproduces it, zero point 0 keeps y at 0.
+  uint8_t zp = scale > 0 ? saturate<uint8_t>(round_even(0.0f - lo / scale)) : 0;
+  uint8_t *y = output(ctx, 0)->as<uint8_t>();
+  parallel(ctx, n, 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      y[i] = scale > 0 ? saturate<uint8_t>(round_even(xv[i] / scale) + float(zp)) : 0;
+  });
+  if (Tensor *s = output(ctx, 1))
+    *s->as<float>() = scale;
+  if (Tensor *z = output(ctx, 2))
+    *z->as<uint8_t>() = zp;
   return SLM_REF_OK;
 }
 
@@ -766,6 +1007,10 @@ const OpKernel kLinalgKernels[] = {
     {"Gemm", infer_gemm, run_gemm, 0},
     {"MatMul", infer_matmul, run_matmul, 0},
     {"MatMulInteger", infer_matmul_integer, run_matmul_integer, 0},
+    {"DequantizeLinear", infer_dequantize, run_dequantize, 0},
+    {"DynamicQuantizeLinear", infer_dynamic_quantize, run_dynamic_quantize, 0},
+    {"QLinearMatMul", infer_qlinear_matmul, run_qlinear_matmul, 0},
+    {"QuantizeLinear", infer_quantize, run_quantize, 0},
 };
 const size_t kLinalgKernels_count = sizeof(kLinalgKernels) / sizeof(kLinalgKernels[0]);
 

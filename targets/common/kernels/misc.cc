@@ -1,4 +1,5 @@
-// Reference kernels for Resize/Upsample, TopK, ReverseSequence and Det.
+// Reference kernels for Resize/Upsample, TopK, ReverseSequence, Det and the cosine windows
+// (Blackman/Hann/HammingWindow).
 #include "kernel_util.h"
 
 #include <cmath>
@@ -260,11 +261,13 @@ bool source_coord(const ResizeSpec &r, int a, int64_t x, double *src) {
     *src = center * (1 - adj) + (xf + 0.5) / s - 0.5;
     break;
   }
+  // ONNX takes the resized length as in * scale, unrounded: with scales 0.6 on 4 elements
+  // align_corners maps output 1 to 1 * 3 / (2.4 - 1), not to 3.
   case Coord::kPytorchHalfPixel:
-    *src = out > 1 ? (xf + 0.5) / s - 0.5 : 0.0;
+    *src = in * s > 1 ? (xf + 0.5) / s - 0.5 : 0.0;
     break;
   case Coord::kAlignCorners:
-    *src = out > 1 ? xf * (in - 1) / (out - 1) : 0.0;
+    *src = in * s > 1 ? xf * (in - 1) / (in * s - 1) : 0.0;
     break;
   case Coord::kAsymmetric:
     *src = xf / s;
@@ -700,10 +703,63 @@ int run_det(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
+// ---- BlackmanWindow / HannWindow / HammingWindow ----
+// Generalized cosine windows of `size` (input 0) samples, periodic (N = size) or symmetric
+// (N = size - 1): y[n] = a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N).
+
+struct CosineWindow {
+  const char *op;
+  double a0, a1, a2;
+};
+
+int infer_window(KernelContext *ctx, const CosineWindow &w) {
+  if (int st = require_inputs(ctx, 1))
+    return st;
+  const Tensor &size = *input(ctx, 0);
+  if ((size.dtype != kI32 && size.dtype != kI64) || size.numel() != 1)
+    return SLM_INVALID(ctx, "%s: size must be an int32/int64 scalar", w.op);
+  if (!size.data)
+    return SLM_REF_NEED_VALUE;
+  int64_t n = read_int(size, 0);
+  if (n < 0)
+    return SLM_INVALID(ctx, "%s: negative size %lld", w.op, (long long)n);
+  int32_t dt = int32_t(ctx->attrs->get_int("output_datatype", kF32));
+  if (!is_float_dtype(dt) && !is_int_dtype(dt))
+    return SLM_UNSUPPORTED(ctx, "%s: output dtype %s is not supported", w.op, dtype_name(dt));
+  set_shape(output(ctx, 0), dt, 1, &n);
+  return SLM_REF_OK;
+}
+
+int run_window(KernelContext *ctx, const CosineWindow &w) {
+  if (int st = infer_window(ctx, w))
+    return st;
+  Tensor &y = *output(ctx, 0);
+  int64_t n = y.dims[0];
+  double len = ctx->attrs->get_int("periodic", 1) ? double(n) : double(n - 1);
+  for (int64_t i = 0; i < n; ++i) {
+    double t = len > 0 ? 2 * M_PI * double(i) / len : 0.0;
+    write_double(y, i, w.a0 - w.a1 * std::cos(t) + w.a2 * std::cos(2 * t));
+  }
+  return SLM_REF_OK;
+}
+
+constexpr CosineWindow kBlackman{"BlackmanWindow", 0.42, 0.5, 0.08};
+constexpr CosineWindow kHann{"HannWindow", 0.5, 0.5, 0.0};
+constexpr CosineWindow kHamming{"HammingWindow", 25.0 / 46.0, 21.0 / 46.0, 0.0};
+int infer_blackman(KernelContext *ctx) { return infer_window(ctx, kBlackman); }
+int run_blackman(KernelContext *ctx) { return run_window(ctx, kBlackman); }
+int infer_hann(KernelContext *ctx) { return infer_window(ctx, kHann); }
+int run_hann(KernelContext *ctx) { return run_window(ctx, kHann); }
+int infer_hamming(KernelContext *ctx) { return infer_window(ctx, kHamming); }
+int run_hamming(KernelContext *ctx) { return run_window(ctx, kHamming); }
+
 } // namespace
 
 const OpKernel kMiscKernels[] = {
+    {"BlackmanWindow", infer_blackman, run_blackman, 1u << 0},
     {"Det", infer_det, run_det, 0},
+    {"HammingWindow", infer_hamming, run_hamming, 1u << 0},
+    {"HannWindow", infer_hann, run_hann, 1u << 0},
     {"Resize", infer_resize, run_resize, (1u << 1) | (1u << 2) | (1u << 3)},
     {"ReverseSequence", infer_reverse_sequence, run_reverse_sequence, 0},
     {"TopK", infer_topk, run_topk, 1u << 1},

@@ -1,5 +1,5 @@
 // Reference kernels for normalization ops: Softmax family, Layer/Batch/Instance/Group norm, LRN,
-// MVN.
+// MVN, and the softmax-based losses (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss).
 #include "kernel_util.h"
 
 #include <cmath>
@@ -570,6 +570,128 @@ int run_mvn(KernelContext *ctx) {
   });
 }
 
+// ---- NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss ----
+// Losses over class axis 1 of [N, C, d1..dk] with integer targets [N, d1..dk]; optional class
+// weights, ignore_index, reduction none/sum/mean (mean divides by the summed weights of the
+// targets that count). SoftmaxCrossEntropyLoss is NLL over log_softmax(scores, axis 1).
+
+enum class Reduction { kNone, kSum, kMean };
+
+struct LossShape {
+  int64_t n = 1, c = 1, inner = 1; // inner: product of d1..dk
+  Reduction red = Reduction::kMean;
+  bool has_ignore = false;
+  int64_t ignore = 0;
+};
+
+int loss_shape(KernelContext *ctx, const char *op, LossShape *ls) {
+  if (int st = require_inputs(ctx, 2))
+    return st;
+  const Tensor &x = *input(ctx, 0), &t = *input(ctx, 1);
+  const Tensor *w = input(ctx, 2);
+  if (!is_float_dtype(x.dtype))
+    return SLM_UNSUPPORTED(ctx, "%s: dtype %s is not supported (float types only)", op,
+                           dtype_name(x.dtype));
+  if (t.dtype != kI32 && t.dtype != kI64)
+    return SLM_INVALID(ctx, "%s: target must be int32 or int64, got %s", op, dtype_name(t.dtype));
+  if (x.rank < 2 || t.rank != x.rank - 1 || t.dims[0] != x.dims[0])
+    return SLM_INVALID(ctx, "%s: input [N, C, d...] and target [N, d...] do not match", op);
+  for (int i = 2; i < x.rank; ++i) {
+    if (t.dims[i - 1] != x.dims[i])
+      return SLM_INVALID(ctx, "%s: target dim %d is %lld, input has %lld", op, i - 1,
+                         (long long)t.dims[i - 1], (long long)x.dims[i]);
+    ls->inner *= x.dims[i];
+  }
+  ls->n = x.dims[0];
+  ls->c = x.dims[1];
+  if (w && (w->dtype != x.dtype || w->rank != 1 || w->dims[0] != ls->c))
+    return SLM_INVALID(ctx, "%s: weight must be 1-D of C elements of the input's dtype", op);
+  char buf[16];
+  const char *r = ctx->attrs->get_string("reduction", "mean", buf, sizeof buf);
+  if (!std::strcmp(r, "none"))
+    ls->red = Reduction::kNone;
+  else if (!std::strcmp(r, "sum"))
+    ls->red = Reduction::kSum;
+  else if (!std::strcmp(r, "mean"))
+    ls->red = Reduction::kMean;
+  else
+    return SLM_INVALID(ctx, "%s: unknown reduction '%s'", op, r);
+  ls->has_ignore = ctx->attrs->find("ignore_index") != nullptr;
+  ls->ignore = ctx->attrs->get_int("ignore_index", 0);
+  return SLM_REF_OK;
+}
+
+int infer_loss(KernelContext *ctx, const char *op) {
+  LossShape ls;
+  if (int st = loss_shape(ctx, op, &ls))
+    return st;
+  const Tensor &x = *input(ctx, 0), &t = *input(ctx, 1);
+  if (ls.red == Reduction::kNone)
+    set_shape(output(ctx, 0), x.dtype, t.rank, t.dims);
+  else
+    set_shape(output(ctx, 0), x.dtype, 0, nullptr);
+  if (Tensor *lp = output(ctx, 1))
+    set_shape(lp, x.dtype, x.rank, x.dims);
+  return SLM_REF_OK;
+}
+
+// log_softmax of x[n, :, i] at class k (stable: max subtracted), in double.
+double log_softmax_at(const Tensor &x, const LossShape &ls, int64_t n, int64_t i, int64_t k) {
+  int64_t base = n * ls.c * ls.inner + i;
+  double mx = -INFINITY, sum = 0;
+  for (int64_t c = 0; c < ls.c; ++c) {
+    double v = read_double(x, base + c * ls.inner);
+    mx = v > mx ? v : mx;
+  }
+  for (int64_t c = 0; c < ls.c; ++c)
+    sum += std::exp(read_double(x, base + c * ls.inner) - mx);
+  return read_double(x, base + k * ls.inner) - mx - std::log(sum);
+}
+
+int run_loss(KernelContext *ctx, const char *op, bool softmax) {
+  LossShape ls;
+  if (int st = loss_shape(ctx, op, &ls))
+    return st;
+  const Tensor &x = *input(ctx, 0), &t = *input(ctx, 1);
+  const Tensor *w = input(ctx, 2);
+  Tensor &y = *output(ctx, 0);
+  if (Tensor *lp = output(ctx, 1))
+    for (int64_t n = 0; n < ls.n; ++n)
+      for (int64_t c = 0; c < ls.c; ++c)
+        for (int64_t i = 0; i < ls.inner; ++i)
+          write_double(*lp, (n * ls.c + c) * ls.inner + i, log_softmax_at(x, ls, n, i, c));
+  double total = 0, weight_sum = 0;
+  for (int64_t n = 0; n < ls.n; ++n) {
+    for (int64_t i = 0; i < ls.inner; ++i) {
+      int64_t e = n * ls.inner + i, k = read_int(t, e);
+      double loss = 0, wt = 0;
+      if (!(ls.has_ignore && k == ls.ignore)) {
+        if (k < 0 || k >= ls.c)
+          return SLM_INVALID(ctx, "%s: target %lld is outside [0, %lld)", op, (long long)k,
+                             (long long)ls.c);
+        wt = w ? read_double(*w, k) : 1.0;
+        double v = softmax ? log_softmax_at(x, ls, n, i, k)
+                           : read_double(x, (n * ls.c + k) * ls.inner + i);
+        loss = -v * wt;
+      }
+      if (ls.red == Reduction::kNone)
+        write_double(y, e, loss);
+      total += loss;
+      weight_sum += wt;
+    }
+  }
+  if (ls.red == Reduction::kSum)
+    write_double(y, 0, total);
+  else if (ls.red == Reduction::kMean)
+    write_double(y, 0, total / weight_sum);
+  return SLM_REF_OK;
+}
+
+int infer_nll(KernelContext *ctx) { return infer_loss(ctx, "NegativeLogLikelihoodLoss"); }
+int run_nll(KernelContext *ctx) { return run_loss(ctx, "NegativeLogLikelihoodLoss", false); }
+int infer_sce(KernelContext *ctx) { return infer_loss(ctx, "SoftmaxCrossEntropyLoss"); }
+int run_sce(KernelContext *ctx) { return run_loss(ctx, "SoftmaxCrossEntropyLoss", true); }
+
 } // namespace
 
 const OpKernel kNormKernels[] = {
@@ -581,6 +703,8 @@ const OpKernel kNormKernels[] = {
     {"LayerNormalization", infer_layernorm, run_layernorm, 0},
     {"LogSoftmax", infer_logsoftmax, run_logsoftmax, 0},
     {"MeanVarianceNormalization", infer_mvn, run_mvn, 0},
+    {"NegativeLogLikelihoodLoss", infer_nll, run_nll, 0},
+    {"SoftmaxCrossEntropyLoss", infer_sce, run_sce, 0},
     {"Softmax", infer_softmax, run_softmax, 0},
 };
 const size_t kNormKernels_count = sizeof(kNormKernels) / sizeof(kNormKernels[0]);

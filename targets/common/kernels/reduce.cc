@@ -50,7 +50,7 @@ int read_axes(KernelContext *ctx, const char *op, int rank, Axes *out) {
   size_t n = ctx->attrs ? ctx->attrs->get_ints("axes", &attr) : 0;
   const Tensor *t = attr ? nullptr : input(ctx, 1);
   if (t) {
-    if (!t->data)
+    if (!t->data && t->numel() != 0) // an empty axes tensor has no values to wait for
       return SLM_REF_NEED_VALUE;
     if (!is_int_dtype(t->dtype) || t->rank > 1)
       return SLM_INVALID(ctx, "%s: axes input must be a 1-D integer tensor", op);

@@ -1502,6 +1502,8 @@ const OpKernel kShapeKernels[] = {
     {"GatherElements", infer_GatherElements, run_GatherElements, 0},
     {"GatherND", infer_GatherND, run_GatherND, 0},
     {"ScatterElements", infer_ScatterElements, run_ScatterElements, 0},
+    // Scatter (opsets 9-10) is ScatterElements under its old name.
+    {"Scatter", infer_ScatterElements, run_ScatterElements, 0},
     {"ScatterND", infer_ScatterND, run_ScatterND, 0},
     {"Expand", infer_Expand, run_Expand, 1u << 1},
     {"Tile", infer_Tile, run_Tile, 1u << 1},

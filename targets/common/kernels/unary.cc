@@ -206,6 +206,16 @@ int run_ThresholdedRelu(KernelContext *ctx) {
                    [a](auto x) { return x > decltype(x)(a) ? x : decltype(x)(0); });
 }
 
+int infer_Shrink(KernelContext *ctx) { return infer_map(ctx, "Shrink", kOnlyArith, 0); }
+int run_Shrink(KernelContext *ctx) {
+  float l = attr_float(ctx, "lambd", 0.5f), b = attr_float(ctx, "bias", 0.0f);
+  return map_arith(ctx, "Shrink", [l, b](auto x) {
+    using C = decltype(x);
+    double v = double(x); // compare in double so integer inputs see fractional lambd/bias
+    return v < -double(l) ? C(v + double(b)) : v > double(l) ? C(v - double(b)) : C(0);
+  });
+}
+
 int infer_Gelu(KernelContext *ctx) {
   char mode[8] = "none";
   if (ctx->attrs)
@@ -273,9 +283,20 @@ int run_Identity(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
-// Inference-mode Dropout: identity, and the optional mask output is all true.
+// Inference-mode Dropout: identity, and the optional mask output is all true. Training mode is
+// refused when known (at compile time for constant flags): its mask is random, except with
+// ratio 0, which drops nothing.
+int check_dropout_mode(KernelContext *ctx) {
+  const Tensor *training = input(ctx, 2), *ratio = input(ctx, 1);
+  bool drops = !ratio || !ratio->data || ratio->numel() != 1 || read_double(*ratio, 0) != 0.0;
+  if (training && training->data && training->numel() == 1 && read_int(*training, 0) && drops)
+    return SLM_UNSUPPORTED(ctx, "Dropout: training_mode=true is not supported (inference only)");
+  return SLM_REF_OK;
+}
 int infer_Dropout(KernelContext *ctx) {
   if (int st = infer_map(ctx, "Dropout", kOnlyFloat, 0))
+    return st;
+  if (int st = check_dropout_mode(ctx))
     return st;
   const Tensor &x = *input(ctx, 0);
   if (Tensor *mask = output(ctx, 1))
@@ -283,9 +304,8 @@ int infer_Dropout(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 int run_Dropout(KernelContext *ctx) {
-  const Tensor *training = input(ctx, 2);
-  if (training && training->data && training->numel() == 1 && read_int(*training, 0))
-    return SLM_UNSUPPORTED(ctx, "Dropout: training_mode=true is not supported (inference only)");
+  if (int st = check_dropout_mode(ctx))
+    return st;
   run_Identity(ctx);
   if (Tensor *mask = output(ctx, 1))
     std::memset(mask->data, 1, size_t(mask->numel()));
@@ -427,6 +447,7 @@ const OpKernel kUnaryKernels[] = {
     {"HardSigmoid", infer_HardSigmoid, run_HardSigmoid, 0},
     {"HardSwish", infer_HardSwish, run_HardSwish, 0},
     {"Softplus", infer_Softplus, run_Softplus, 0},
+    {"Shrink", infer_Shrink, run_Shrink, 0},
     {"Softsign", infer_Softsign, run_Softsign, 0},
     {"Mish", infer_Mish, run_Mish, 0},
     {"ThresholdedRelu", infer_ThresholdedRelu, run_ThresholdedRelu, 0},
