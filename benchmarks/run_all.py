@@ -12,7 +12,15 @@ Each round runs every engine once (each with --repeat timed repeats after a warm
 their median) in an order rotated per round, so slow phases of the shared machine hit all
 engines alike. Reported: the median over rounds of each engine's prefill_ms and
 decode_ms_per_token, and the median over rounds of the per-round ratios
-peer_time / slmc_time (> 1: slmc is faster). Needs: slmc built in --build-dir, node with
+peer_time / slmc_time (> 1: slmc is faster).
+
+Contention: 2-thread engines that synchronize threads per op (all three) slow down by 10-100x
+when other processes take the cores (on this machine other sessions' builds get an equal
+autogroup share, so nice does not help). Before each engine run the script waits up to
+--quiet-wait seconds for the machine to be nearly idle, and it records for every run the CPUs
+used by other processes during it (`others_cpus`, from /proc/stat minus the child's own CPU
+time). Medians use only runs with others_cpus <= --max-contention when every engine has such
+runs ("quiet" in the summary), else all runs; the summary says which. Needs: slmc built in --build-dir, node with
 scripts/install-peers.sh done, /usr/bin/python3 with torch, onnx, numpy, and cc with OpenMP.
 """
 import argparse
@@ -42,6 +50,39 @@ def log(msg):
 def run(cmd, **kw):
     log("$ " + " ".join(cmd))
     return subprocess.run(cmd, check=True, **kw)
+
+
+def cpu_jiffies():
+    """(busy, total) jiffies of the whole machine from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) - idle, sum(v[:8])
+
+
+def machine_busy_cpus(seconds=1.0):
+    b0, _ = cpu_jiffies()
+    time.sleep(seconds)
+    b1, _ = cpu_jiffies()
+    return (b1 - b0) / os.sysconf("SC_CLK_TCK") / seconds
+
+
+def wait_quiet(max_wait, threshold):
+    """Waits until other processes use < threshold CPUs (or max_wait s pass); returns the last reading."""
+    t0, busy = time.time(), machine_busy_cpus()
+    while busy >= threshold and time.time() - t0 < max_wait:
+        busy = machine_busy_cpus(2.0)
+    return busy
+
+
+def run_measured(cmd):
+    """Runs cmd quietly; returns the CPUs other processes used meanwhile (machine busy - child CPU)."""
+    log("$ " + " ".join(cmd))
+    r0, (b0, _), t0 = os.times(), cpu_jiffies(), time.time()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    r1, (b1, _), wall = os.times(), cpu_jiffies(), time.time() - t0
+    child = (r1.children_user + r1.children_system) - (r0.children_user + r0.children_system)
+    return max(0.0, ((b1 - b0) / os.sysconf("SC_CLK_TCK") - child) / wall)
 
 
 def stale(out, *inputs):
@@ -100,18 +141,25 @@ def time_rounds(args, work, engines):
         order = names[r % len(names):] + names[: r % len(names)]
         for n in order:
             out = os.path.join(work, f"{n}.round{r}.json")
-            run(engines[n] + ["--json", out], stdout=subprocess.DEVNULL)
+            if args.quiet_wait > 0:
+                wait_quiet(args.quiet_wait, args.max_contention)
+            others = run_measured(engines[n] + ["--json", out])
             with open(out) as f:
-                runs[n].append(json.load(f)["models"][0])
+                runs[n].append(dict(json.load(f)["models"][0], others_cpus=others))
         log(f"round {r + 1}/{args.rounds}: " + ", ".join(
-            f"{n} {runs[n][-1]['prefill_ms']:.1f}/{runs[n][-1]['decode_ms_per_token']:.2f} ms" for n in names))
+            f"{n} {runs[n][-1]['prefill_ms']:.1f}/{runs[n][-1]['decode_ms_per_token']:.2f} ms "
+            f"(others {runs[n][-1]['others_cpus']:.2f} CPUs)" for n in names))
     return runs
 
 
 def summarize(runs, args):
+    """Medians per engine and per-round ratios, over quiet runs when every engine has some."""
     med = lambda xs: statistics.median(xs)  # noqa: E731
+    quiet_ok = lambda x: x["others_cpus"] <= args.max_contention  # noqa: E731
+    quiet = all(any(quiet_ok(x) for x in rs) for rs in runs.values())
+    use = {n: [x for x in rs if quiet_ok(x)] if quiet else rs for n, rs in runs.items()}
     rows = {}
-    for n, rs in runs.items():
+    for n, rs in use.items():
         last = rs[-1]
         rows[n] = dict(
             prefill_ms=med([x["prefill_ms"] for x in rs]),
@@ -119,25 +167,32 @@ def summarize(runs, args):
             load_ms=med([x["load_ms"] for x in rs]),
             peak_rss_bytes=max(x["peak_rss_bytes"] for x in rs),
             size_bytes=last["size_bytes"],
+            runs_used=len(rs), others_cpus=med([x["others_cpus"] for x in rs]),
             extra={k: last[k] for k in ("ggml_cpu_variant", "arena_bytes") if k in last})
         rows[n]["tokens_per_s"] = 1000.0 / rows[n]["decode_ms_per_token"]
     ratios = {}
     for n in runs:
         if n == "slmc":
             continue
-        ratios[n] = {k: med([p[k] / s[k] for p, s in zip(runs[n], runs["slmc"])])
-                     for k in ("prefill_ms", "decode_ms_per_token")}
-    return rows, ratios
+        pairs = [(p, s) for p, s in zip(runs[n], runs["slmc"]) if not quiet or (quiet_ok(p) and quiet_ok(s))]
+        if not pairs:  # no round where both were quiet: ratio of the medians
+            ratios[n] = {k: rows[n][k] / rows["slmc"][k] for k in ("prefill_ms", "decode_ms_per_token")}
+            ratios[n]["rounds"] = 0
+            continue
+        ratios[n] = {k: med([p[k] / s[k] for p, s in pairs]) for k in ("prefill_ms", "decode_ms_per_token")}
+        ratios[n]["rounds"] = len(pairs)
+    return rows, ratios, quiet
 
 
 def table(rows, ratios, args):
     lines = [f"| engine | prefill {args.prompt_len} tok (ms) | decode (ms/tok) | tok/s | load (ms) | "
-             f"peak RSS (MB) | file (MB) | slmc speedup prefill | slmc speedup decode |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"peak RSS (MB) | file (MB) | runs | others' CPUs | slmc speedup prefill | slmc speedup decode |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, r in rows.items():
         rp = ratios.get(n, {"prefill_ms": 1.0, "decode_ms_per_token": 1.0})
         lines.append(f"| {n} | {r['prefill_ms']:.1f} | {r['decode_ms_per_token']:.2f} | {r['tokens_per_s']:.1f} | "
                      f"{r['load_ms']:.0f} | {r['peak_rss_bytes'] / 1e6:.0f} | {r['size_bytes'] / 1e6:.0f} | "
+                     f"{r['runs_used']} | {r['others_cpus']:.2f} | "
                      f"{rp['prefill_ms']:.3f} | {rp['decode_ms_per_token']:.3f} |")
     return "\n".join(lines)
 
@@ -178,6 +233,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--gguf-types", default="f32,q8_0,q4_0")
+    ap.add_argument("--quiet-wait", type=float, default=120,
+                    help="max seconds to wait for an idle machine before each engine run (0: no wait)")
+    ap.add_argument("--max-contention", type=float, default=0.3,
+                    help="a run is quiet if other processes used at most this many CPUs meanwhile")
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build"))
     ap.add_argument("--out-dir", help="default: <repo>/build/bench/<model>")
     args = ap.parse_args()
@@ -190,7 +249,7 @@ def main():
     bw = membw(args, work)
     load_before = os.getloadavg()
     runs = time_rounds(args, work, engines)
-    rows, ratios = summarize(runs, args)
+    rows, ratios, quiet = summarize(runs, args)
     title = (f"{args.model}: {args.threads} threads, prompt {args.prompt_len}, decode {args.decode}, "
              f"medians of {args.rounds} rounds")
     svg_chart(rows, title, os.path.join(work, "chart.svg"))
@@ -198,12 +257,13 @@ def main():
     summary = dict(model=args.model, onnx=onnx_path, artifact=art, threads=args.threads,
                    prompt_len=args.prompt_len, decode=args.decode, rounds=args.rounds, repeat=args.repeat,
                    membw_read_gb_per_s=bw, loadavg_before=load_before, loadavg_after=os.getloadavg(),
-                   cpu=open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": "),
+                   cpu=open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":", 1)[1].strip(),
+                   quiet_runs_only=quiet, max_contention=args.max_contention,
                    engines=rows, ratios_peer_over_slmc=ratios, runs=runs)
     with open(os.path.join(work, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     print()
-    print(title)
+    print(title + ("" if quiet else " (WARNING: not every engine had a quiet run; medians over all runs)"))
     print(table(rows, ratios, args))
     dec = rows["slmc"]["decode_ms_per_token"] / 1e3
     print(f"\nmemory-read bandwidth ({args.threads} threads): {bw:.2f} GB/s; slmc decode streams "

@@ -95,9 +95,10 @@ async function bench(llama, opts) {
     prompt_len: opts['prompt-len'], decode: opts.decode, repeat: opts.repeat,
     prefill_ms_runs: prefillRuns, decode_ms_per_token_runs: decodeRuns,
     weight_type: type ? type[1] : 'unknown', ggml_cpu_variant: ggmlCpuVariant(),
+    ggml_system_info: llama.systemInfo,
   });
   C.report(r, opts.json);
-  process.stdout.write(`llama.cpp CPU backend: libggml-cpu-${r.ggml_cpu_variant}.so\n`);
+  process.stdout.write(`llama.cpp CPU backend: libggml-cpu-${r.ggml_cpu_variant}.so (${r.ggml_system_info.trim()})\n`);
 }
 
 // Logits of every position of `tokens` from ONNX Runtime (past 0).

@@ -18,6 +18,10 @@ void SlmDialect::initialize() {
 #define GET_OP_LIST
 #include "OnnxOps.cpp.inc"
       >();
+  addOperations<
+#define GET_OP_LIST
+#include "SlmQuantOps.cpp.inc"
+      >();
 }
 
 LogicalResult ConstantOp::verify() {
@@ -29,8 +33,26 @@ LogicalResult ConstantOp::verify() {
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+LogicalResult MatMulWqOp::verify() {
+  int64_t bits = getBits(), k = getK(), n = getN(), group = getGroupSize();
+  if (bits != 4 && bits != 8) return emitOpError("bits must be 4 or 8, got ") << bits;
+  if (group < 0) return emitOpError("group_size must be >= 0");
+  auto w = cast<ShapedType>(getWeight().getType());
+  auto s = cast<ShapedType>(getScales().getType());
+  int64_t cols = bits == 8 ? n : (n + 63) / 64 * 32;
+  int64_t groups = group == 0 ? 1 : (k + group - 1) / group;
+  if (!w.hasStaticShape() || w.getShape() != ArrayRef<int64_t>{k, cols})
+    return emitOpError("weight must be ") << k << "x" << cols << ", got " << w;
+  if (!s.hasStaticShape() || s.getShape() != ArrayRef<int64_t>{groups, n})
+    return emitOpError("scales must be ") << groups << "x" << n << ", got " << s;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "SlmOps.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "OnnxOps.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "SlmQuantOps.cpp.inc"

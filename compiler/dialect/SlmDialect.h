@@ -17,6 +17,9 @@
 #define GET_OP_CLASSES
 #include "OnnxOps.h.inc"
 
+#define GET_OP_CLASSES
+#include "SlmQuantOps.h.inc"
+
 namespace slmc::slm {
 // Name of the discardable attribute holding the ONNX opset a node came from.
 inline constexpr llvm::StringLiteral kOpsetAttr = "slm.opset";

@@ -82,4 +82,18 @@ def Slm_AttentionOp : Slm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let results = (outs AnyTensor:$output, AnyTensor:$present_key, AnyTensor:$present_value);
 }
 
+def Slm_FusedConvOp : Slm_Op<"fused_conv", [Pure]> {
+  let summary = "ONNX Conv followed by an activation";
+  let description = [{
+    `y = act(Conv(X, W, B))`: the Conv operands and attributes are ONNX Conv's; `activation`
+    is one of "relu", "sigmoid", "tanh", "clip" (with `clip_min`/`clip_max`).
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$W, Optional<AnyTensor>:$B,
+                   OptionalAttr<StrAttr>:$auto_pad, OptionalAttr<I64ArrayAttr>:$dilations,
+                   OptionalAttr<I64Attr>:$group, OptionalAttr<I64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<I64ArrayAttr>:$pads, OptionalAttr<I64ArrayAttr>:$strides,
+                   StrAttr:$activation, OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs AnyTensor:$Y);
+}
+
 #endif // SLM_OPS

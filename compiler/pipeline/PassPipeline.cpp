@@ -29,6 +29,7 @@ const std::vector<PassEntry> &passList() {
       {"slm-fuse-rope", [] { return createFuseRope(); }},
       {"slm-fuse-attention", [] { return createFuseAttention(); }},
       {"slm-fuse-matmul", [] { return createFuseMatMul(); }},
+      {"slm-fuse-conv", [] { return createFuseConv(); }},
       {"slm-fold", [] { return createFold(); }},
   };
   return kPasses;

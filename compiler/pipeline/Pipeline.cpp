@@ -4,6 +4,7 @@
 #include "emit/ArtifactWriter.h"
 #include "import/OnnxImporter.h"
 #include "pipeline/PassPipeline.h"
+#include "pipeline/Quantize.h"
 #include "pipeline/Targets.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -40,8 +41,13 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: " << bad << "\n";
     return kExitBadInput;
   }
+  if (std::string bad = checkQuantOptions(options); !bad.empty()) {
+    llvm::errs() << "slmc: error: " << bad << "\n";
+    return kExitBadInput;
+  }
   if (options.printPipeline) {
     printPipeline(options, llvm::outs());
+    if (!options.quantize.empty()) llvm::outs() << "slm-quantize-weights\n";
     return kExitOk;
   }
   mlir::MLIRContext context;
@@ -55,6 +61,11 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: " << options.input << ": the pass pipeline failed\n";
     return kExitRuntime;
   }
+  if (mlir::failed(runQuantization(*imported.module, options))) {
+    llvm::errs() << "slmc: error: " << options.input << ": quantization failed\n";
+    return kExitRuntime;
+  }
+  if (!options.quantize.empty()) printQuantReport(*imported.module, llvm::errs());
   EmitOptions emit;
   emit.target = target;
   emit.dimBounds = options.dimBounds;
@@ -63,6 +74,10 @@ int compileModel(const CompileOptions &options) {
   for (auto &[k, v] : options.dimBounds) bounds += (bounds.empty() ? "" : ",") + k + "=" + std::to_string(v);
   emit.metadata.push_back({"dim_bounds", bounds});
   emit.metadata.push_back({"onnx_opset", std::to_string(imported.opset)});
+  if (!options.quantize.empty()) {
+    emit.metadata.push_back({"quantize", options.quantize});
+    emit.metadata.push_back({"quant", quantReportJson(*imported.module)});
+  }
   EmitStats stats;
   std::string error;
   if (!writeArtifact(*imported.module, emit, options.output, &stats, &error)) {

@@ -34,13 +34,20 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Peak resident set of this process: VmHWM, else getrusage's ru_maxrss (KiB on Linux).
-uint64_t peakRssBytes() {
+// A "<key>: N kB" line of /proc/self/status in bytes (0 if absent).
+uint64_t procStatusBytes(const char *key) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::stoull(line.substr(6)) * 1024;
+    if (line.rfind(key, 0) == 0 && line[std::strlen(key)] == ':')
+      return std::stoull(line.substr(std::strlen(key) + 1)) * 1024;
+  return 0;
+}
+
+// Peak resident set of this process: VmHWM, else getrusage's ru_maxrss (KiB on Linux).
+uint64_t peakRssBytes() {
+  if (uint64_t hwm = procStatusBytes("VmHWM"))
+    return hwm;
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return uint64_t(ru.ru_maxrss) * 1024;
@@ -218,6 +225,7 @@ private:
 struct BenchResult {
   std::string name;
   uint64_t sizeBytes = 0, peakRss = 0, arenaBytes = 0;
+  uint64_t rssBeforeLoad = 0; // the slmc process itself (it links MLIR/LLVM), before the artifact
   double loadMs = 0, prefillMs = 0, decodeMs = 0;
   std::vector<double> prefillRuns, decodeRuns;
   int threads = 0;
@@ -239,9 +247,10 @@ std::string toJson(const BenchResult &r, const BenchOptions &opt) {
      << ", \"size_bytes\": " << r.sizeBytes << ", \"load_ms\": " << r.loadMs
      << ", \"prefill_ms\": " << r.prefillMs << ", \"decode_ms_per_token\": " << r.decodeMs
      << ", \"tokens_per_s\": " << tps << ", \"peak_rss_bytes\": " << r.peakRss
-     << ", \"arena_bytes\": " << r.arenaBytes << ", \"threads\": " << r.threads
-     << ", \"prompt_len\": " << opt.promptLen << ", \"decode\": " << opt.decode
-     << ", \"repeat\": " << opt.repeat << ", \"prefill_ms_runs\": " << listJson(r.prefillRuns)
+     << ", \"arena_bytes\": " << r.arenaBytes << ", \"rss_before_load_bytes\": " << r.rssBeforeLoad
+     << ", \"threads\": " << r.threads << ", \"prompt_len\": " << opt.promptLen
+     << ", \"decode\": " << opt.decode << ", \"repeat\": " << opt.repeat
+     << ", \"prefill_ms_runs\": " << listJson(r.prefillRuns)
      << ", \"decode_ms_per_token_runs\": " << listJson(r.decodeRuns) << "}]}\n";
   return os.str();
 }
@@ -295,6 +304,7 @@ int benchArtifact(const BenchOptions &opt) {
     return fail("cannot stat " + opt.artifact, 2);
   r.sizeBytes = uint64_t(st.st_size);
 
+  r.rssBeforeLoad = procStatusBytes("VmRSS");
   auto t0 = Clock::now();
   slm_model_t *model = nullptr;
   if (slm_status_t s = slm_model_load_file(opt.artifact.c_str(), &model); s != SLM_OK)

@@ -77,9 +77,18 @@ int inspectArtifact(const std::string &path, bool json) {
   llvm::json::Array inputs = g ? names(g, g->inputs()) : llvm::json::Array{};
   llvm::json::Array outputs = g ? names(g, g->outputs()) : llvm::json::Array{};
   llvm::json::Object meta;
+  llvm::json::Value quant = llvm::json::Array{};
   if (m->metadata())
-    for (auto *kv : *m->metadata())
-      if (kv->key()) meta[kv->key()->str()] = kv->value() ? kv->value()->str() : "";
+    for (auto *kv : *m->metadata()) {
+      if (!kv->key()) continue;
+      std::string value = kv->value() ? kv->value()->str() : "";
+      if (kv->key()->str() == "quant") { // the per-layer quantization table, as JSON
+        if (auto parsed = llvm::json::parse(value)) quant = std::move(*parsed);
+        else llvm::consumeError(parsed.takeError());
+        continue;
+      }
+      meta[kv->key()->str()] = value;
+    }
   llvm::json::Object root{{"target", target},
                           {"producer", m->producer() ? m->producer()->str() : ""},
                           {"format_version", int64_t(m->format_version())},
@@ -90,6 +99,7 @@ int inspectArtifact(const std::string &path, bool json) {
                           {"inputs", std::move(inputs)},
                           {"outputs", std::move(outputs)},
                           {"metadata", std::move(meta)},
+                          {"quant", std::move(quant)},
                           {"ops", std::move(ops)}};
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   return 0;

@@ -2,6 +2,7 @@
 #include "SlmDialect.h"
 #include "passes/common/Passes.h"
 #include "passes/fusion/Passes.h"
+#include "passes/quant/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -13,6 +14,7 @@ int main(int argc, char **argv) {
   registry.insert<slmc::slm::SlmDialect, mlir::func::FuncDialect>();
   slmc::registerSlmCommonPasses();
   slmc::registerSlmFusionPasses();
+  slmc::registerSlmQuantPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "slm optimizer driver\n", registry));

@@ -50,7 +50,12 @@ int cmdCompile(int argc, char **argv) {
       "verbose,v", po::bool_switch(&opt.verbose), "print a summary (and ops before/after each pass)")(
       "print-pipeline", po::bool_switch(&opt.printPipeline), "list the passes and exit")(
       "dump-after", po::value(&opt.dumpAfter)->composing(), "print the IR after PASS to stdout (repeatable)")(
-      "disable-pass", po::value(&opt.disablePass)->composing(), "leave PASS out (repeatable)");
+      "disable-pass", po::value(&opt.disablePass)->composing(), "leave PASS out (repeatable)")(
+      "quantize", po::value(&opt.quantize), "weight-only quantization: w8 or w4")(
+      "group-size", po::value(&opt.groupSize), "quantization group along K: 0 (per channel), 32, 64, 128")(
+      "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
+      "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
+      "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);

@@ -110,4 +110,29 @@ def FuseMatMul : Pass<"slm-fuse-matmul", "mlir::func::FuncOp"> {
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 
+def FuseConv : Pass<"slm-fuse-conv", "mlir::func::FuncOp"> {
+  let summary = "Fold BatchNormalization into Conv weights; fuse Conv + activation into slm.fused_conv";
+  let description = [{
+    An inference BatchNormalization whose input is a single-use Conv with constant weights
+    (and bias), with constant scale/B/mean/var, becomes that Conv with new constants
+    `W' = W * f`, `B' = (B - mean) * f + beta`, `f = scale / sqrt(var + eps)` per output channel.
+    A Relu, Sigmoid, Tanh or Clip (constant bounds) of a single-use float Conv becomes
+    slm.fused_conv with the Conv's attributes and an `activation`.
+
+    Before:
+    ```mlir
+    %c = "slm.Conv"(%x, %w, %b) {pads = [1, 1, 1, 1]}
+    %n = "slm.BatchNormalization"(%c, %scale, %beta, %mean, %var) {epsilon = 1.0e-05 : f32}
+    %y = "slm.Relu"(%n)
+    ```
+    After:
+    ```mlir
+    %y = "slm.fused_conv"(%x, %w2, %b2) {activation = "relu", pads = [1, 1, 1, 1]}
+    ```
+    Left alone: a Conv output with another user, BatchNormalization in training mode or with
+    run-time parameters, a Clip with run-time bounds.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
 #endif // SLM_FUSION_PASSES

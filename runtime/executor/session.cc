@@ -3,7 +3,11 @@
 #include "core/status.h"
 #include "kernel_util.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <cstring>
 #include <new>
 #ifdef _OPENMP
@@ -173,9 +177,23 @@ slm_status_t session_run(slm_session *s) {
     if (!s->input_set[k])
       return set_error(SLM_ERROR_INVALID_ARGUMENT, "input '%s' was not set", m->tensors[m->inputs[k]].name.c_str());
   s->ran = false;
+  // SLM_PROFILE=1: per-op-kind wall time of each run on stderr (a diagnostic, off by default).
+  static const bool profile = std::getenv("SLM_PROFILE") != nullptr;
+  std::map<std::string, std::pair<double, int>> times;
   for (const OpDesc &op : m->ops) {
+    auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     slm_status_t st = run_op(s, op);
     if (st != SLM_OK) return st;
+    if (profile) {
+      auto &e = times[op.kind];
+      e.first += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      ++e.second;
+    }
+  }
+  if (profile) {
+    std::string line = "slm profile:";
+    for (auto &[kind, t] : times) line += " " + kind + "=" + std::to_string(t.first) + "ms/" + std::to_string(t.second);
+    std::fprintf(stderr, "%s\n", line.c_str());
   }
   s->ran = true;
   return SLM_OK;

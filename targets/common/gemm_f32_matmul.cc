@@ -45,19 +45,25 @@ void run_job(KernelContext *ctx, GemmJob &job) {
 bool matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
   const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
   Tensor &y = *ctx->outputs[0];
-  if (a.dtype != kF32 || b.dtype != kF32 || a.rank < 2 || b.rank < 2) return false;
+  if (a.dtype != kF32 || b.dtype != kF32 || a.rank < 2 || b.rank < 2)
+    return false;
   int64_t K = a.dims[a.rank - 1], N = b.dims[b.rank - 1];
-  if (b.dims[b.rank - 2] != K) return false;
+  if (b.dims[b.rank - 2] != K)
+    return false;
   GemmJob job{fn, {}, 1, 0, 0, 0, 0};
   if (b.rank == 2) { // flatten A's leading dims into rows
     job.args.M = a.numel() / (K ? K : 1);
-    if (K == 0) job.args.M = y.numel() / (N ? N : 1);
+    if (K == 0)
+      job.args.M = y.numel() / (N ? N : 1);
   } else {
-    if (a.rank != b.rank) return false;
+    if (a.rank != b.rank)
+      return false;
     for (int i = 0; i < a.rank - 2; ++i)
-      if (a.dims[i] != b.dims[i]) return false;
+      if (a.dims[i] != b.dims[i])
+        return false;
     job.args.M = a.dims[a.rank - 2];
-    for (int i = 0; i < a.rank - 2; ++i) job.batches *= a.dims[i];
+    for (int i = 0; i < a.rank - 2; ++i)
+      job.batches *= a.dims[i];
     job.a_stride = job.args.M * K;
     job.b_stride = K * N;
     job.c_stride = job.args.M * N;
@@ -70,7 +76,8 @@ bool matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
   job.args.ldb = N;
   job.args.C = y.as<float>();
   job.args.ldc = N;
-  if (y.numel() == 0) return true;
+  if (y.numel() == 0)
+    return true;
   run_job(ctx, job);
   return true;
 }

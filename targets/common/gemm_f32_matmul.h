@@ -14,7 +14,8 @@ bool matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn);
 
 // An OpKernel run function: MatMul on `Fn` where it fits, else the reference MatMul.
 template <slm_gemm_f32_fn Fn> int run_matmul_f32_or_ref(KernelContext *ctx) {
-  if (matmul_f32_on_ukernel(ctx, Fn)) return SLM_REF_OK;
+  if (matmul_f32_on_ukernel(ctx, Fn))
+    return SLM_REF_OK;
   return find_ref_kernel("MatMul")->run(ctx);
 }
 

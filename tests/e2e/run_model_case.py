@@ -175,6 +175,20 @@ def compare(name, out, ref, tol):
     return rel <= tol, msg
 
 
+def compare_cosine(name, out, ref, min_cosine):
+    """(ok, message) for a quantized model's output: cosine similarity and, for logits, top-1 agreement."""
+    if out.shape != ref.shape or out.dtype != ref.dtype:
+        return False, f"shape/dtype mismatch: slmc {out.dtype}{list(out.shape)}, ort {ref.dtype}{list(ref.shape)}"
+    o, r = out.astype(np.float64).ravel(), ref.astype(np.float64).ravel()
+    denom = np.linalg.norm(o) * np.linalg.norm(r)
+    cos = float(o @ r / denom) if denom > 0 else float(np.array_equal(o, r))
+    msg = f"cosine={cos:.5f}"
+    if out.ndim >= 2 and out.shape[-1] > 1:
+        agree = float(np.mean(np.argmax(out, -1) == np.argmax(ref, -1)))
+        msg += f" top1_agreement={agree:.3f}"
+    return cos >= min_cosine, msg
+
+
 # ---- steps -----------------------------------------------------------------------
 
 def run_step(what, cmd):
@@ -226,6 +240,10 @@ def main(argv=None):
     ap.add_argument("--runner", default=None, metavar="CMD",
                     help="run the artifact with this command (shell-quoted words, then the artifact and "
                          "slm-run's flags) instead of `SLMC run`, e.g. a cross-built slm-run under qemu")
+    ap.add_argument("--compile-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for slmc compile (repeatable), e.g. --compile-arg=--quantize=w4")
+    ap.add_argument("--min-cosine", type=float, default=None,
+                    help="compare float outputs by cosine similarity >= this (quantized models) instead of --tol")
     args = ap.parse_args(argv)
 
     tag = f"[{args.case}]"
@@ -260,7 +278,7 @@ def main(argv=None):
     dims = [a for d in args.dim for a in ("--dim", d)]
     runner = shlex.split(args.runner) if args.runner else [args.slmc, "run"]
     steps = [
-        ("slmc compile", [args.slmc, "compile", args.model, f"--target={args.target}", "-o", slm] + dims),
+        ("slmc compile", [args.slmc, "compile", args.model, f"--target={args.target}", "-o", slm] + dims + args.compile_arg),
         ("slmc run" if not args.runner else "runner", runner + [slm, "--input-dir", inputs, "--output-dir", out_dir]
          + (["--threads", str(args.threads)] if args.threads else [])),
         ("onnxruntime oracle", [args.node, ORT_RUN, "--model", args.model, "--input-dir", inputs,
@@ -293,9 +311,12 @@ def main(argv=None):
             failures += 1
             continue
         ref = np.load(ref_path, allow_pickle=False)
-        ok, msg = compare(name, out, ref, args.tol)
+        if args.min_cosine is not None and np.issubdtype(ref.dtype, np.floating):
+            ok, msg = compare_cosine(name, out, ref, args.min_cosine)
+        else:
+            ok, msg = compare(name, out, ref, args.tol)
         print(f"{tag} {'PASS' if ok else 'FAIL'} {name}: {ref.dtype} {list(ref.shape)} {msg}"
-              + ("" if ok else f" (tol {args.tol:g})"))
+              + ("" if ok else f" (tol {args.tol:g})" if args.min_cosine is None else f" (min cosine {args.min_cosine:g})"))
         failures += 0 if ok else 1
     extra = sorted(set(f for f in os.listdir(out_dir) if f.endswith(".npy")) - {npy_name(n) for n, _, _ in out_sig})
     if extra:
@@ -303,7 +324,8 @@ def main(argv=None):
     if failures:
         print(f"{args.case}: FAILED ({failures} of {len(out_sig)} outputs mismatch)")
         return 1
-    print(f"{args.case}: OK ({len(out_sig)} outputs within tol {args.tol:g})")
+    bound = f"tol {args.tol:g}" if args.min_cosine is None else f"min cosine {args.min_cosine:g}"
+    print(f"{args.case}: OK ({len(out_sig)} outputs within {bound})")
     return 0
 
 

@@ -1,5 +1,5 @@
-// Every registered ISA kernel provider's MatMul override against the reference kernel: one
-// harness for x86_64 (AVX2+FMA, AVX-512), arm64 (NEON) and riscv64 (RVV), over random shapes and tails.
+// One harness for every ISA kernel provider: MatMul overrides against the reference kernel.
+// x86_64 (AVX2+FMA, AVX-512), arm64 (NEON), riscv64 (RVV), over random shapes and tails.
 #include "kernel_util.h"
 #include "ref_kernel.h"
 #ifdef SLM_WITH_X86_KERNELS
@@ -48,7 +48,8 @@ std::vector<Provider> providers() {
     v.push_back({"x86_64", l, "SLM_X86_LEVEL", x86_level_name, x86_cpu_level, find_x86_kernel});
 #endif
 #ifdef SLM_WITH_ARM64_KERNELS
-  v.push_back({"arm64", kArm64Neon, "SLM_ARM64_LEVEL", arm64_level_name, arm64_cpu_level, find_arm64_kernel});
+  v.push_back({"arm64", kArm64Neon, "SLM_ARM64_LEVEL", arm64_level_name, arm64_cpu_level,
+               find_arm64_kernel});
 #endif
 #ifdef SLM_WITH_RISCV64_KERNELS
   v.push_back({"riscv64", kRiscv64Rvv, "SLM_RISCV64_LEVEL", riscv64_level_name, riscv64_cpu_level,
@@ -65,10 +66,12 @@ Tensor make(std::vector<float> &buf, const std::vector<int64_t> &dims, std::mt19
   Tensor t;
   t.dtype = kF32;
   t.rank = int(dims.size());
-  for (int i = 0; i < t.rank; ++i) t.dims[i] = dims[i];
+  for (int i = 0; i < t.rank; ++i)
+    t.dims[i] = dims[i];
   buf.resize(size_t(t.numel()));
   std::uniform_real_distribution<float> u(-1, 1);
-  for (auto &v : buf) v = u(rng);
+  for (auto &v : buf)
+    v = u(rng);
   t.data = buf.data();
   return t;
 }
@@ -92,7 +95,8 @@ std::vector<float> run(const OpKernel *k, const Tensor &a, const Tensor &b, bool
   if (threaded)
     ctx.parallel_for = [](void *, int64_t n, int64_t grain, TaskFn fn, void *arg) {
       int64_t chunk = std::max<int64_t>(grain, (n + 2) / 3);
-      for (int64_t b = ((n - 1) / chunk) * chunk; b >= 0; b -= chunk) fn(arg, b, std::min(n, b + chunk));
+      for (int64_t b = ((n - 1) / chunk) * chunk; b >= 0; b -= chunk)
+        fn(arg, b, std::min(n, b + chunk));
     };
   EXPECT_EQ(k->infer(&ctx), SLM_REF_OK) << err;
   std::vector<float> y(size_t(out.numel()) + 1, NAN);
@@ -107,7 +111,8 @@ class IsaMatMul : public ::testing::TestWithParam<Provider> {
 protected:
   const OpKernel *fast_or_skip() {
     const Provider &p = GetParam();
-    if (p.cpu_level() < p.level) return nullptr;
+    if (p.cpu_level() < p.level)
+      return nullptr;
     return p.find("MatMul", p.level);
   }
 };
@@ -115,20 +120,25 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(IsaMatMul);
 
 TEST_P(IsaMatMul, MatchesReference) {
   const Provider &p = GetParam();
-  if (p.cpu_level() < p.level) GTEST_SKIP() << "CPU lacks " << p.name();
+  if (p.cpu_level() < p.level)
+    GTEST_SKIP() << "CPU lacks " << p.name();
   const OpKernel *fast = fast_or_skip();
   ASSERT_NE(fast, nullptr);
   const OpKernel *ref = find_ref_kernel("MatMul");
   std::mt19937 rng(42 + p.level);
-  std::vector<Case> cases = {{{1, 64}, {64, 256}},     {{1, 7}, {7, 13}},        {{1, 1, 100}, {100, 130}},
-                             {{5, 33}, {33, 47}},      {{64, 300}, {300, 96}},   {{9, 17}, {17, 31}},
-                             {{2, 8, 16}, {16, 40}},   {{3, 2, 5, 9}, {3, 2, 9, 7}}, {{1, 600}, {600, 70}},
-                             {{13, 0}, {0, 5}},        {{0, 4}, {4, 6}},         {{7, 3}, {3, 1}},
-                             {{6, 5}, {5, 2}},         {{1, 9}, {9, 3}}};
+  std::vector<Case> cases = {{{1, 64}, {64, 256}},      {{1, 7}, {7, 13}},
+                             {{1, 1, 100}, {100, 130}}, {{5, 33}, {33, 47}},
+                             {{64, 300}, {300, 96}},    {{9, 17}, {17, 31}},
+                             {{2, 8, 16}, {16, 40}},    {{3, 2, 5, 9}, {3, 2, 9, 7}},
+                             {{1, 600}, {600, 70}},     {{13, 0}, {0, 5}},
+                             {{0, 4}, {4, 6}},          {{7, 3}, {3, 1}},
+                             {{6, 5}, {5, 2}},          {{1, 9}, {9, 3}}};
   std::uniform_int_distribution<int> d(1, 80);
-  for (int i = 0; i < 20; ++i) cases.push_back({{d(rng), d(rng) * 5}, {0, d(rng)}});
+  for (int i = 0; i < 20; ++i)
+    cases.push_back({{d(rng), d(rng) * 5}, {0, d(rng)}});
   for (auto &c : cases) {
-    if (c.b[0] == 0 && c.a[1] != 0) c.b[0] = c.a.back();
+    if (c.b[0] == 0 && c.a[1] != 0)
+      c.b[0] = c.a.back();
     std::vector<float> abuf, bbuf;
     Tensor a = make(abuf, c.a, rng), b = make(bbuf, c.b, rng);
     for (bool threaded : {false, true}) {
@@ -136,8 +146,8 @@ TEST_P(IsaMatMul, MatchesReference) {
       ASSERT_EQ(want.size(), got.size());
       for (size_t k = 0; k < want.size(); ++k)
         ASSERT_NEAR(got[k], want[k], 1e-4f * (1 + std::fabs(want[k])))
-            << p.name() << " a[0]=" << c.a[0] << " b=[" << c.b[0] << "," << c.b.back() << "] k=" << k
-            << " threaded=" << threaded;
+            << p.name() << " a[0]=" << c.a[0] << " b=[" << c.b[0] << "," << c.b.back()
+            << "] k=" << k << " threaded=" << threaded;
     }
   }
 }
@@ -157,7 +167,8 @@ TEST_P(IsaMatMul, EnvironmentCapsTheLevel) {
 TEST_P(IsaMatMul, DISABLED_Timing) {
   const Provider &p = GetParam();
   const OpKernel *fast = fast_or_skip();
-  if (!fast) GTEST_SKIP() << "CPU lacks " << p.name();
+  if (!fast)
+    GTEST_SKIP() << "CPU lacks " << p.name();
   const OpKernel *ref = find_ref_kernel("MatMul");
   std::mt19937 rng(7);
   for (const Case &c : {Case{{64, 256}, {256, 256}}, Case{{1, 1024}, {1024, 512}}}) {
@@ -166,16 +177,18 @@ TEST_P(IsaMatMul, DISABLED_Timing) {
     auto ms = [&](const OpKernel *k) {
       auto t0 = std::chrono::steady_clock::now();
       run(k, a, b, false);
-      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+          .count();
     };
     double tr = 1e30, tf = 1e30;
     for (int i = 0; i < 9; ++i) {
       tr = std::min(tr, ms(ref));
       tf = std::min(tf, ms(fast));
     }
-    std::printf("timing %s MatMul [%lld,%lld]x[%lld,%lld]: reference %.2f ms, %s %.2f ms, speedup %.1fx\n",
-                p.name().c_str(), (long long)c.a[0], (long long)c.a[1], (long long)c.b[0], (long long)c.b[1], tr,
-                p.level_name(p.level), tf, tr / tf);
+    std::printf(
+        "timing %s MatMul [%lld,%lld]x[%lld,%lld]: reference %.2f ms, %s %.2f ms, speedup %.1fx\n",
+        p.name().c_str(), (long long)c.a[0], (long long)c.a[1], (long long)c.b[0],
+        (long long)c.b[1], tr, p.level_name(p.level), tf, tr / tf);
   }
 }
 

@@ -6,8 +6,12 @@ namespace {
 // become optional feature levels with the int8 kernels.
 const char *const kFeatures[] = {"neon"};
 const slmc_target_desc_t kDesc = {
-    SLMC_TARGET_PLUGIN_API_VERSION, "arm64", "aarch64-unknown-linux-gnu", "generic",
-    kFeatures, sizeof(kFeatures) / sizeof(kFeatures[0]),
+    SLMC_TARGET_PLUGIN_API_VERSION,
+    "arm64",
+    "aarch64-unknown-linux-gnu",
+    "generic",
+    kFeatures,
+    sizeof(kFeatures) / sizeof(kFeatures[0]),
     "arm64 Linux, armv8-a+simd (NEON fp32 GEMM/GEMV kernels; reference kernels for the rest)"};
 } // namespace
 

@@ -15,7 +15,8 @@
 namespace slm {
 namespace {
 
-const OpKernel kNeonKernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__neon>, 0}};
+const OpKernel kNeonKernels[] = {
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__neon>, 0}};
 
 } // namespace
 
@@ -26,15 +27,18 @@ int arm64_cpu_level() {
   int level = (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? kArm64Neon : kArm64Ref;
   if (const char *env = std::getenv("SLM_ARM64_LEVEL")) {
     int cap = !std::strcmp(env, "ref") ? kArm64Ref : kArm64Neon;
-    if (cap < level) level = cap;
+    if (cap < level)
+      level = cap;
   }
   return level;
 }
 
 const OpKernel *find_arm64_kernel(const char *key, int level) {
-  if (level < kArm64Neon) return nullptr;
+  if (level < kArm64Neon)
+    return nullptr;
   for (const OpKernel &k : kNeonKernels)
-    if (!std::strcmp(k.op, key)) return &k;
+    if (!std::strcmp(k.op, key))
+      return &k;
   return nullptr;
 }
 

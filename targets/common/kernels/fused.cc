@@ -1,4 +1,4 @@
-// Reference kernels for slm's fused ops (fused_matmul, rms_norm, rope, attention); float32 only.
+// Reference kernels for slm's fused ops (fused_matmul, fused_conv, rms_norm, rope, attention); float32 only.
 #include "kernel_util.h"
 
 #include <cmath>
@@ -363,10 +363,38 @@ int run_attention(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
+// ---- slm.fused_conv: act(Conv(X, W, B)), Conv by the reference kernel ----
+
+int fused_conv_check(KernelContext *ctx, Act *act) {
+  if (int st = require_f32(ctx, "slm.fused_conv", input(ctx, 0), "X")) return st;
+  if (!parse_act(*ctx->attrs, act) || *act == Act::kNone)
+    return SLM_UNSUPPORTED(ctx, "slm.fused_conv: unknown activation");
+  return SLM_REF_OK;
+}
+
+int infer_fused_conv(KernelContext *ctx) {
+  Act act;
+  if (int st = fused_conv_check(ctx, &act)) return st;
+  return find_ref_kernel("Conv")->infer(ctx);
+}
+
+int run_fused_conv(KernelContext *ctx) {
+  Act act;
+  if (int st = fused_conv_check(ctx, &act)) return st;
+  if (int st = find_ref_kernel("Conv")->run(ctx)) return st;
+  float lo = ctx->attrs->get_float("clip_min", -INFINITY), hi = ctx->attrs->get_float("clip_max", INFINITY);
+  float *y = output(ctx, 0)->as<float>();
+  parallel(ctx, output(ctx, 0)->numel(), 4096, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = apply_act(act, y[i], lo, hi);
+  });
+  return SLM_REF_OK;
+}
+
 } // namespace
 
 extern const OpKernel kFusedKernels[] = {
     {"slm.attention", infer_attention, run_attention, 0},
+    {"slm.fused_conv", infer_fused_conv, run_fused_conv, 0},
     {"slm.fused_matmul", infer_fused_matmul, run_fused_matmul, 0},
     {"slm.rms_norm", infer_rms_norm, run_rms_norm, 0},
     {"slm.rope", infer_rope, run_rope, 0},

@@ -11,10 +11,11 @@ enum { MR = 6, KC = 256 };
 
 /* C[0:mr, 0:vl] (+)= A[0:mr, 0:kc] * B[0:kc, 0:vl]; mr <= MR. Rows past mr alias the last real
  * row: they compute and store the same values, which keeps the inner loop free of branches. */
-static void tile(int64_t mr, size_t vl, int64_t kc, const float *A, int64_t lda, const float *B, int64_t ldb,
-                 float *C, int64_t ldc, int load_c) {
+static void tile(int64_t mr, size_t vl, int64_t kc, const float *A, int64_t lda, const float *B,
+                 int64_t ldb, float *C, int64_t ldc, int load_c) {
   const float *a0 = A, *a1 = mr > 1 ? a0 + lda : a0, *a2 = mr > 2 ? a1 + lda : a1;
-  const float *a3 = mr > 3 ? a2 + lda : a2, *a4 = mr > 4 ? a3 + lda : a3, *a5 = mr > 5 ? a4 + lda : a4;
+  const float *a3 = mr > 3 ? a2 + lda : a2, *a4 = mr > 4 ? a3 + lda : a3,
+              *a5 = mr > 5 ? a4 + lda : a4;
   float *c0 = C, *c1 = mr > 1 ? c0 + ldc : c0, *c2 = mr > 2 ? c1 + ldc : c1;
   float *c3 = mr > 3 ? c2 + ldc : c2, *c4 = mr > 4 ? c3 + ldc : c3, *c5 = mr > 5 ? c4 + ldc : c4;
   vfloat32m4_t acc0, acc1, acc2, acc3, acc4, acc5;
@@ -55,7 +56,8 @@ static void gemv(const slm_gemm_f32_args_t *p) {
     const float *b = p->B + n;
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb)
       acc = __riscv_vfmacc_vf_f32m8(acc, p->A[k], __riscv_vle32_v_f32m8(b, vl), vl);
-    if (p->accumulate) acc = __riscv_vfadd_vv_f32m8(acc, __riscv_vle32_v_f32m8(p->C + n, vl), vl);
+    if (p->accumulate)
+      acc = __riscv_vfadd_vv_f32m8(acc, __riscv_vle32_v_f32m8(p->C + n, vl), vl);
     __riscv_vse32_v_f32m8(p->C + n, acc, vl);
   }
 }
@@ -72,9 +74,11 @@ void slm_gemm_f32__rvv(const slm_gemm_f32_args_t *p) {
     for (int64_t k0 = 0; k0 < p->K || k0 == 0; k0 += KC) {
       int64_t kc = p->K - k0 < KC ? p->K - k0 : KC;
       for (int64_t m = 0; m < p->M; m += MR)
-        tile(p->M - m < MR ? p->M - m : MR, vl, kc, p->A + m * p->lda + k0, p->lda, p->B + k0 * p->ldb + n, p->ldb,
-             p->C + m * p->ldc + n, p->ldc, k0 > 0 || p->accumulate);
-      if (p->K == 0) break;
+        tile(p->M - m < MR ? p->M - m : MR, vl, kc, p->A + m * p->lda + k0, p->lda,
+             p->B + k0 * p->ldb + n, p->ldb, p->C + m * p->ldc + n, p->ldc,
+             k0 > 0 || p->accumulate);
+      if (p->K == 0)
+        break;
     }
   }
 }

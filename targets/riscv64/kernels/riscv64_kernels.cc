@@ -14,7 +14,8 @@ namespace {
 // Linux reports single-letter extensions in AT_HWCAP as bit (letter - 'A').
 constexpr unsigned long kHwcapV = 1ul << ('V' - 'A');
 
-const OpKernel kRvvKernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__rvv>, 0}};
+const OpKernel kRvvKernels[] = {
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__rvv>, 0}};
 
 } // namespace
 
@@ -24,15 +25,18 @@ int riscv64_cpu_level() {
   int level = (getauxval(AT_HWCAP) & kHwcapV) ? kRiscv64Rvv : kRiscv64Ref;
   if (const char *env = std::getenv("SLM_RISCV64_LEVEL")) {
     int cap = !std::strcmp(env, "ref") ? kRiscv64Ref : kRiscv64Rvv;
-    if (cap < level) level = cap;
+    if (cap < level)
+      level = cap;
   }
   return level;
 }
 
 const OpKernel *find_riscv64_kernel(const char *key, int level) {
-  if (level < kRiscv64Rvv) return nullptr;
+  if (level < kRiscv64Rvv)
+    return nullptr;
   for (const OpKernel &k : kRvvKernels)
-    if (!std::strcmp(k.op, key)) return &k;
+    if (!std::strcmp(k.op, key))
+      return &k;
   return nullptr;
 }
 

@@ -1,8 +1,10 @@
 // x86-64 kernel provider: MatMul/Gemm overrides on the AVX2/AVX-512 fp32 GEMM microkernels.
 #include "x86_kernels.h"
 
+#include "epilogue.h"
 #include "gemm_f32.h"
-#include "kernel_util.h"
+#include "gemm_f32_matmul.h"
+#include "matmul_wq.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -10,87 +12,113 @@
 namespace slm {
 namespace {
 
-constexpr int64_t kColumnBlock = 64; // columns per parallel work unit
-
-slm_gemm_f32_fn gemm_for(int level) {
-  return level >= kX86Avx512 ? slm_gemm_f32__avx512f : slm_gemm_f32__avx2_fma;
-}
-
-struct GemmJob {
-  slm_gemm_f32_fn fn;
-  slm_gemm_f32_args_t args; // n_begin/n_end set per chunk
-  int64_t batches;
-  int64_t a_stride, b_stride, c_stride; // per batch, in floats
-  int64_t col_units;                    // column blocks per batch
+struct WqJob {
+  KernelContext *ctx;
+  slm_matmul_wq_args_t args;
+  int64_t blocks; // 64-column blocks
 };
 
-// Runs work units [begin, end): unit u covers batch u / col_units, column block u % col_units.
-void run_units(void *arg, int64_t begin, int64_t end) {
-  const GemmJob *j = static_cast<const GemmJob *>(arg);
+// Work unit u: column block u over all rows, then the epilogue on that block.
+void run_wq_units(void *arg, int64_t begin, int64_t end) {
+  const WqJob *j = static_cast<const WqJob *>(arg);
   for (int64_t u = begin; u < end; ++u) {
-    int64_t b = u / j->col_units, c = u % j->col_units;
-    slm_gemm_f32_args_t a = j->args;
-    a.A += b * j->a_stride;
-    a.B += b * j->b_stride;
-    a.C += b * j->c_stride;
-    a.n_begin = c * kColumnBlock;
-    a.n_end = a.n_begin + kColumnBlock < a.N ? a.n_begin + kColumnBlock : a.N;
-    j->fn(&a);
+    slm_matmul_wq_args_t a = j->args;
+    a.n_begin = u * 64;
+    a.n_end = a.n_begin + 64 < a.N ? a.n_begin + 64 : a.N;
+    slm_matmul_wq__avx512f(&a);
+    for (int64_t m = 0; m < a.M; ++m) {
+      float *row = a.C + m * a.ldc + a.n_begin;
+      matmul_epilogue(j->ctx, row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
+    }
   }
 }
 
-void run_job(KernelContext *ctx, GemmJob &job) {
-  job.col_units = (job.args.N + kColumnBlock - 1) / kColumnBlock;
-  int64_t units = job.batches * job.col_units;
+// slm.matmul_wq on the AVX-512 microkernel (float16 scales); anything else → the reference kernel.
+int run_matmul_wq_avx512(KernelContext *ctx) {
+  const Tensor &a = *ctx->inputs[0], &w = *ctx->inputs[1], &s = *ctx->inputs[2];
+  const Tensor *zp = ctx->num_inputs > 3 ? ctx->inputs[3] : nullptr;
+  Tensor &y = *ctx->outputs[0];
+  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0), group = ctx->attrs->get_int("group_size", 0);
+  if (s.dtype != kF16 || k <= 0 || n <= 0) return find_ref_kernel("slm.matmul_wq")->run(ctx);
+  WqJob job{ctx, {}, (n + 63) / 64};
+  job.args.M = a.numel() / k;
+  job.args.K = k;
+  job.args.N = n;
+  job.args.A = a.as<float>();
+  job.args.lda = k;
+  job.args.W = w.as<uint8_t>();
+  job.args.ldw = w.dims[1];
+  job.args.scales = s.as<uint16_t>();
+  job.args.zeros = zp ? zp->as<uint8_t>() : nullptr;
+  job.args.bits = int(ctx->attrs->get_int("bits", 4));
+  job.args.group = group > 0 ? group : k;
+  job.args.C = y.as<float>();
+  job.args.ldc = n;
   if (ctx->parallel_for)
-    ctx->parallel_for(ctx->runner, units, 1, run_units, &job);
+    ctx->parallel_for(ctx->runner, job.blocks, 1, run_wq_units, &job);
   else
-    run_units(&job, 0, units);
+    run_wq_units(&job, 0, job.blocks);
+  return SLM_REF_OK;
 }
 
-// A [..., M, K] (any leading dims) × B [K, N], or equal batch dims on both sides.
-bool matmul_fast(KernelContext *ctx, int level) {
+struct FusedJob {
+  KernelContext *ctx;
+  slm_gemm_f32_fn fn;
+  slm_gemm_f32_args_t args;
+};
+
+void run_fused_units(void *arg, int64_t begin, int64_t end) {
+  const FusedJob *j = static_cast<const FusedJob *>(arg);
+  for (int64_t u = begin; u < end; ++u) {
+    slm_gemm_f32_args_t a = j->args;
+    a.n_begin = u * 64;
+    a.n_end = a.n_begin + 64 < a.N ? a.n_begin + 64 : a.N;
+    j->fn(&a);
+    for (int64_t m = 0; m < a.M; ++m) { // fused_matmul's inputs 2, 3, 4 are bias, mul, residual
+      float *row = a.C + m * a.ldc + a.n_begin;
+      fused_matmul_epilogue(j->ctx, row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
+    }
+  }
+}
+
+// slm.fused_matmul with an untransposed fp32 [K, N] weight on the GEMM microkernel (columns split
+// over threads, so decode's single row uses every core); else the reference kernel.
+template <slm_gemm_f32_fn Fn> int run_fused_matmul(KernelContext *ctx) {
   const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
   Tensor &y = *ctx->outputs[0];
-  if (a.dtype != kF32 || b.dtype != kF32 || a.rank < 2 || b.rank < 2) return false;
-  int64_t K = a.dims[a.rank - 1], N = b.dims[b.rank - 1];
-  if (b.dims[b.rank - 2] != K) return false;
-  GemmJob job{gemm_for(level), {}, 1, 0, 0, 0, 0};
-  if (b.rank == 2) { // flatten A's leading dims into rows
-    job.args.M = a.numel() / (K ? K : 1);
-    if (K == 0) job.args.M = y.numel() / (N ? N : 1);
-  } else {
-    if (a.rank != b.rank) return false;
-    for (int i = 0; i < a.rank - 2; ++i)
-      if (a.dims[i] != b.dims[i]) return false;
-    job.args.M = a.dims[a.rank - 2];
-    for (int i = 0; i < a.rank - 2; ++i) job.batches *= a.dims[i];
-    job.a_stride = job.args.M * K;
-    job.b_stride = K * N;
-    job.c_stride = job.args.M * N;
-  }
-  job.args.N = N;
-  job.args.K = K;
+  if (ctx->attrs->get_int("trans_b", 0) != 0 || a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 || a.rank < 1 ||
+      a.dims[a.rank - 1] != b.dims[0])
+    return find_ref_kernel("slm.fused_matmul")->run(ctx);
+  FusedJob job{ctx, Fn, {}};
+  int64_t k = b.dims[0], n = b.dims[1];
+  job.args.M = k ? a.numel() / k : y.numel() / (n ? n : 1);
+  job.args.N = n;
+  job.args.K = k;
   job.args.A = a.as<float>();
-  job.args.lda = K;
+  job.args.lda = k;
   job.args.B = b.as<float>();
-  job.args.ldb = N;
+  job.args.ldb = n;
   job.args.C = y.as<float>();
-  job.args.ldc = N;
-  if (y.numel() == 0) return true;
-  run_job(ctx, job);
-  return true;
+  job.args.ldc = n;
+  int64_t blocks = (n + 63) / 64;
+  if (y.numel() == 0) return SLM_REF_OK;
+  if (ctx->parallel_for)
+    ctx->parallel_for(ctx->runner, blocks, 1, run_fused_units, &job);
+  else
+    run_fused_units(&job, 0, blocks);
+  return SLM_REF_OK;
 }
 
-template <int Level> int run_matmul(KernelContext *ctx) {
-  if (matmul_fast(ctx, Level)) return SLM_REF_OK;
-  return find_ref_kernel("MatMul")->run(ctx);
-}
+int infer_fused_matmul_ref(KernelContext *ctx) { return find_ref_kernel("slm.fused_matmul")->infer(ctx); }
 
-int infer_matmul(KernelContext *ctx) { return find_ref_kernel("MatMul")->infer(ctx); }
+int infer_matmul_wq_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_wq")->infer(ctx); }
 
-const OpKernel kAvx2Kernels[] = {{"MatMul", infer_matmul, run_matmul<kX86Avx2>, 0}};
-const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul, run_matmul<kX86Avx512>, 0}};
+const OpKernel kAvx2Kernels[] = {
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul<slm_gemm_f32__avx2_fma>, 0}};
+const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
+                                   {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul<slm_gemm_f32__avx512f>, 0},
+                                   {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0}};
 
 } // namespace
 
@@ -102,7 +130,10 @@ int x86_cpu_level() {
   __builtin_cpu_init();
   int level = kX86Ref;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = kX86Avx2;
-  if (level == kX86Avx2 && __builtin_cpu_supports("avx512f")) level = kX86Avx512;
+  // The AVX-512 kernels use byte/word masks (BW, VL) too; every such CPU has F16C.
+  if (level == kX86Avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    level = kX86Avx512;
   if (const char *env = std::getenv("SLM_X86_LEVEL")) {
     int cap = !std::strcmp(env, "ref") ? kX86Ref : !std::strcmp(env, "avx2") ? kX86Avx2 : kX86Avx512;
     if (cap < level) level = cap;

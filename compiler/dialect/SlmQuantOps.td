@@ -1,0 +1,45 @@
+// SlmQuantOps.td — slm's quantized ops, created by passes/quant (kernels in targets/common/kernels/quant.cc).
+#ifndef SLM_QUANT_OPS
+#define SLM_QUANT_OPS
+
+include "SlmBase.td"
+
+def Slm_MatMulWqOp : Slm_Op<"matmul_wq", [Pure, AttrSizedOperandSegments]> {
+  let summary = "MatMul by a constant weight stored as int8 or int4 with group-wise scales";
+  let description = [{
+    `acc[..., n] = sum_k a[..., k] * scale[k / group, n] * (q[k, n] - zero[k / group, n])`, then
+    the fused_matmul epilogue `y = act(acc + bias) * mul + residual` (each part optional).
+    The weight `q` is `[K, N]` int8 for `bits` = 8, or `[K, 32 * ceil(N/64)]` ui8 for `bits` = 4:
+    each block of 64 columns takes 32 bytes, byte j holding column j in its low nibble and column
+    j + 32 in its high nibble (SIMD-friendly); codes are stored offset by 8, so 8 means zero. `scales` is `[ceil(K / group_size), N]` (f16 or f32);
+    `group_size` = 0 means one group over all of K (per output channel). `zero_points`, when
+    present, has the scales' shape (ui8 codes; symmetric schemes omit it).
+
+    ```mlir
+    %y = "slm.matmul_wq"(%x, %q, %s) {bits = 4 : i64, group_size = 32 : i64, k = 64 : i64, n = 256 : i64,
+           operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>} : (tensor<1x?x64xf32>, tensor<64x128xui8>, tensor<2x256xf16>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$a, TensorOf<[I8, UI8]>:$weight, TensorOf<[F16, F32]>:$scales,
+                   Optional<TensorOf<[UI8]>>:$zero_points, Optional<TensorOf<[F32]>>:$bias,
+                   Optional<TensorOf<[F32]>>:$mul, Optional<TensorOf<[F32]>>:$residual, I64Attr:$bits,
+                   I64Attr:$group_size, I64Attr:$k, I64Attr:$n, OptionalAttr<StrAttr>:$activation,
+                   OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs TensorOf<[F32]>:$output);
+  let hasVerifier = 1;
+}
+
+def Slm_GatherWqOp : Slm_Op<"gather_wq", [Pure]> {
+  let summary = "Row gather from a constant table stored as int8 or int4 with group-wise scales";
+  let description = [{
+    Embedding lookup: `y[..., d] = scale[i, d / group] * (q[i, d] - zero[i, d / group])` for each
+    index `i` in `indices` (negative indices count from the end). The table `q` is `[V, D]` int8
+    (`bits` = 8) or `[V, 32 * ceil(D/64)]` ui8 in matmul_wq's int4 block layout (`bits` = 4);
+    `scales` is `[V, ceil(D / group_size)]`.
+  }];
+  let arguments = (ins TensorOf<[I8, UI8]>:$table, AnyTypeOf<[TensorOf<[I32]>, TensorOf<[I64]>]>:$indices,
+                   TensorOf<[F16, F32]>:$scales, I64Attr:$bits, I64Attr:$group_size, I64Attr:$d);
+  let results = (outs TensorOf<[F32]>:$output);
+}
+
+#endif // SLM_QUANT_OPS

@@ -1,0 +1,228 @@
+// slm-quantize-weights: constant matmul weights and embedding tables → int8/int4 codes + float16 group scales.
+#include "passes/quant/Passes.h"
+#include "passes/quant/WeightQuantizer.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/Regex.h"
+
+#include <string>
+#include <vector>
+
+namespace slmc {
+#define GEN_PASS_DEF_QUANTIZEWEIGHTS
+#include "passes/quant/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+// Float32 values of a constant (resource blob or dense attribute); empty when not float32.
+std::vector<float> constantFloats(slm::ConstantOp c) {
+  std::vector<float> out;
+  auto type = cast<ShapedType>(c.getValue().getType());
+  if (!type.getElementType().isF32()) return out;
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    if (AsmResourceBlob *blob = r.getRawHandle().getBlob()) {
+      ArrayRef<char> d = blob->getData();
+      out.resize(d.size() / 4);
+      std::memcpy(out.data(), d.data(), out.size() * 4);
+    }
+  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
+    for (float v : d.getValues<float>()) out.push_back(v);
+  }
+  return out;
+}
+
+Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et, const void *data, size_t bytes,
+                   const std::string &name) {
+  auto type = RankedTensorType::get(shape, et);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(static_cast<const char *>(data), bytes), 64);
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return b.create<slm::ConstantOp>(loc, type, attr, b.getStringAttr(name)).getResult();
+}
+
+std::string layerName(Operation *op, slm::ConstantOp weight) {
+  if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) return n.str();
+  if (weight)
+    if (auto n = weight.getName()) return n->str();
+  return op->getName().getStringRef().str();
+}
+
+struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
+  using QuantizeWeightsBase::QuantizeWeightsBase;
+
+  SmallVector<Attribute> report;
+
+  void record(OpBuilder &b, const std::string &layer, ArrayRef<int64_t> shape, const std::string &scheme,
+              int64_t before, int64_t after, const std::string &reason, double maxErr = 0) {
+    SmallVector<NamedAttribute> f{b.getNamedAttr("layer", b.getStringAttr(layer)),
+                                  b.getNamedAttr("shape", b.getI64ArrayAttr(shape)),
+                                  b.getNamedAttr("scheme", b.getStringAttr(scheme)),
+                                  b.getNamedAttr("group_size", b.getI64IntegerAttr(groupSize)),
+                                  b.getNamedAttr("bytes_before", b.getI64IntegerAttr(before)),
+                                  b.getNamedAttr("bytes_after", b.getI64IntegerAttr(after)),
+                                  b.getNamedAttr("max_abs_error", b.getF64FloatAttr(maxErr))};
+    if (!reason.empty()) f.push_back(b.getNamedAttr("skipped", b.getStringAttr(reason)));
+    report.push_back(b.getDictionaryAttr(f));
+  }
+
+  std::string scheme() const { return "w" + std::to_string(bits) + (symmetric ? "" : "_asym"); }
+  QuantScheme quantScheme() const { return {int(bits), groupSize, symmetric}; }
+
+  // Why `op` (a matmul with weight operand `w`) cannot be quantized; "" when it can.
+  std::string matmulBlocker(Value a, Value w, slm::ConstantOp *weight) {
+    auto c = w.getDefiningOp<slm::ConstantOp>();
+    if (!c) return "weight is not a constant";
+    *weight = c;
+    auto type = cast<ShapedType>(c.getValue().getType());
+    if (!type.getElementType().isF32()) return "weight is not float32";
+    if (type.getRank() != 2) return "weight is not a matrix";
+    if (!cast<ShapedType>(a.getType()).getElementType().isF32()) return "activation is not float32";
+    return "";
+  }
+
+  bool keep(const std::string &layer) {
+    return !keepFloat.empty() && llvm::Regex(keepFloat).match(layer);
+  }
+
+  void quantizeMatMul(Operation *op, Value a, Value w, bool transB, ValueRange epilogue, ArrayRef<NamedAttribute> actAttrs) {
+    OpBuilder b(op);
+    slm::ConstantOp weight;
+    std::string why = matmulBlocker(a, w, &weight);
+    auto wType = cast<ShapedType>(w.getType());
+    std::string layer = weight ? layerName(op, weight) : layerName(op, slm::ConstantOp());
+    int64_t before = wType.hasStaticShape() ? wType.getNumElements() * 4 : 0;
+    if (why.empty() && keep(layer)) why = "matches --keep-float";
+    if (!weight) return; // two run-time operands (e.g. attention scores): not a weight layer
+    if (!why.empty()) {
+      record(b, layer, wType.hasRank() ? wType.getShape() : ArrayRef<int64_t>{}, "float", before, before, why);
+      return;
+    }
+    std::vector<float> values = constantFloats(weight);
+    int64_t k = wType.getDimSize(transB ? 1 : 0), n = wType.getDimSize(transB ? 0 : 1);
+    if (transB) { // kernels want [K, N]
+      std::vector<float> t(values.size());
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < k; ++j) t[size_t(j * n + i)] = values[size_t(i * k + j)];
+      values.swap(t);
+    }
+    QuantizedMatrix q = quantizeForMatMul(values.data(), k, n, quantScheme());
+    int64_t after = int64_t(q.codes.size() + q.scales.size() * 2 + q.zeros.size());
+    if (after >= before) { // e.g. very narrow matrices padded to the int4 block of 64 columns
+      record(b, layer, {k, n}, "float", before, before, "the quantized form would not be smaller");
+      return;
+    }
+    Location loc = op->getLoc();
+    Type codeType = bits == 8 ? Type(b.getIntegerType(8)) : Type(b.getIntegerType(8, /*isSigned=*/false));
+    Value codes = makeConstant(b, loc, {q.rows, q.cols}, codeType, q.codes.data(), q.codes.size(), layer + ".qweight");
+    Value scales = makeConstant(b, loc, {q.scaleRows, q.scaleCols}, b.getF16Type(), q.scales.data(),
+                                q.scales.size() * 2, layer + ".scales");
+    Value zeros;
+    if (!q.zeros.empty())
+      zeros = makeConstant(b, loc, {q.scaleRows, q.scaleCols}, b.getIntegerType(8, false), q.zeros.data(),
+                           q.zeros.size(), layer + ".zeros");
+    SmallVector<Value> operands{a, codes, scales};
+    SmallVector<int32_t> segments{1, 1, 1, zeros ? 1 : 0};
+    if (zeros) operands.push_back(zeros);
+    for (Value v : epilogue) {
+      segments.push_back(v ? 1 : 0);
+      if (v) operands.push_back(v);
+    }
+    while (segments.size() < 7) segments.push_back(0);
+    OperationState state(loc, slm::MatMulWqOp::getOperationName());
+    state.addOperands(operands);
+    state.addTypes(op->getResult(0).getType());
+    state.addAttribute("operandSegmentSizes", b.getDenseI32ArrayAttr(segments));
+    state.addAttribute("bits", b.getI64IntegerAttr(bits));
+    state.addAttribute("group_size", b.getI64IntegerAttr(groupSize));
+    state.addAttribute("k", b.getI64IntegerAttr(k));
+    state.addAttribute("n", b.getI64IntegerAttr(n));
+    for (NamedAttribute na : actAttrs) state.addAttribute(na.getName(), na.getValue());
+    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
+      if (Attribute v = op->getAttr(keepAttr)) state.addAttribute(keepAttr, v);
+    Operation *newOp = b.create(state);
+    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
+    op->erase();
+    record(b, layer, {k, n}, scheme(), before, after, "", q.maxAbsError);
+  }
+
+  void quantizeGather(slm::OnnxGatherOp op) {
+    OpBuilder b(op);
+    auto c = op->getOperand(0).getDefiningOp<slm::ConstantOp>();
+    auto tType = cast<ShapedType>(op->getOperand(0).getType());
+    auto axisAttr = op->getAttrOfType<IntegerAttr>("axis");
+    int64_t axis = axisAttr ? axisAttr.getInt() : 0;
+    std::string why;
+    if (!c) return; // a gather over run-time data (shape arithmetic): not a weight layer
+    if (!tType.getElementType().isF32() || tType.getRank() != 2) why = "table is not a float32 matrix";
+    else if (axis != 0 && axis != -2) why = "gather is not along axis 0";
+    std::string layer = c ? layerName(op, c) : layerName(op, slm::ConstantOp());
+    int64_t before = tType.hasStaticShape() ? tType.getNumElements() * 4 : 0;
+    if (why.empty() && keep(layer)) why = "matches --keep-float";
+    if (!why.empty()) {
+      record(b, layer, tType.hasRank() ? tType.getShape() : ArrayRef<int64_t>{}, "float", before, before, why);
+      return;
+    }
+    std::vector<float> values = constantFloats(c);
+    int64_t v = tType.getDimSize(0), d = tType.getDimSize(1);
+    QuantizedMatrix q = quantizeForGather(values.data(), v, d, quantScheme());
+    Location loc = op->getLoc();
+    Type codeType = bits == 8 ? Type(b.getIntegerType(8)) : Type(b.getIntegerType(8, false));
+    Value codes = makeConstant(b, loc, {q.rows, q.cols}, codeType, q.codes.data(), q.codes.size(), layer + ".qtable");
+    Value scales = makeConstant(b, loc, {q.scaleRows, q.scaleCols}, b.getF16Type(), q.scales.data(),
+                                q.scales.size() * 2, layer + ".scales");
+    OperationState state(loc, slm::GatherWqOp::getOperationName());
+    state.addOperands({codes, op->getOperand(1), scales});
+    state.addTypes(op->getResult(0).getType());
+    state.addAttribute("bits", b.getI64IntegerAttr(bits));
+    state.addAttribute("group_size", b.getI64IntegerAttr(groupSize));
+    state.addAttribute("d", b.getI64IntegerAttr(d));
+    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
+      if (Attribute a = op->getAttr(keepAttr)) state.addAttribute(keepAttr, a);
+    Operation *newOp = b.create(state);
+    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
+    op->erase();
+    record(b, layer, {v, d}, scheme() + (q.zeros.empty() && !symmetric ? " (symmetric: gather)" : ""), before,
+           int64_t(q.codes.size() + q.scales.size() * 2), "", q.maxAbsError);
+  }
+
+  void runOnOperation() override {
+    if (bits != 4 && bits != 8) {
+      getOperation().emitError("slm-quantize-weights: bits must be 4 or 8");
+      return signalPassFailure();
+    }
+    if (groupSize < 0) {
+      getOperation().emitError("slm-quantize-weights: group-size must be >= 0");
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> candidates;
+    getOperation().walk([&](Operation *op) {
+      if (isa<slm::OnnxMatMulOp, slm::FusedMatMulOp>(op) || (embeddings && isa<slm::OnnxGatherOp>(op)))
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
+      if (auto g = dyn_cast<slm::OnnxGatherOp>(op)) {
+        quantizeGather(g);
+      } else if (auto f = dyn_cast<slm::FusedMatMulOp>(op)) {
+        SmallVector<NamedAttribute> act;
+        for (StringRef n : {"activation", "clip_min", "clip_max"})
+          if (Attribute v = op->getAttr(n)) act.push_back(NamedAttribute(StringAttr::get(op->getContext(), n), v));
+        bool transB = f.getTransB() && *f.getTransB() != 0;
+        quantizeMatMul(op, f.getA(), f.getB(), transB, {f.getBias(), f.getMul(), f.getResidual()}, act);
+      } else {
+        quantizeMatMul(op, op->getOperand(0), op->getOperand(1), false, {}, {});
+      }
+    }
+    // Constants that only fed quantized ops are dead now.
+    getOperation().walk([](slm::ConstantOp c) {
+      if (c->use_empty()) c->erase();
+    });
+    getOperation()->setAttr(kQuantReportAttr, ArrayAttr::get(&getContext(), report));
+  }
+};
+
+} // namespace
+} // namespace slmc

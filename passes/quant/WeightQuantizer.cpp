@@ -1,0 +1,122 @@
+// Round-to-nearest group quantization (symmetric Q4_0-style or asymmetric min/max) and code packing.
+#include "passes/quant/WeightQuantizer.h"
+
+#include "kernel_util.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace slmc {
+namespace {
+
+struct GroupParams {
+  float scale = 0;
+  int zero = 0;   // stored zero point (asymmetric), in [0, 2^bits)
+  int offset = 0; // code = q - offset, so int4 codes are in [-8, 7]
+};
+
+float roundedHalf(float v) { return ::slm::half_to_float(::slm::float_to_half(v)); }
+
+// Scale and zero point of one group; values x[i * stride] for i < len.
+GroupParams groupParams(const float *x, int64_t len, int64_t stride, const QuantScheme &s) {
+  GroupParams p;
+  int qmax = (1 << s.bits) - 1;
+  if (s.symmetric) {
+    float peak = 0; // the value of largest magnitude, with its sign
+    for (int64_t i = 0; i < len; ++i)
+      if (std::fabs(x[i * stride]) > std::fabs(peak)) peak = x[i * stride];
+    // int4: map the peak to -8 (the full range, as Q4_0 does); int8: +-127.
+    p.scale = roundedHalf(s.bits == 4 ? peak / -8.0f : std::fabs(peak) / 127.0f);
+    return p;
+  }
+  float lo = 0, hi = 0;
+  for (int64_t i = 0; i < len; ++i) {
+    lo = std::min(lo, x[i * stride]);
+    hi = std::max(hi, x[i * stride]);
+  }
+  p.scale = roundedHalf((hi - lo) / float(qmax));
+  p.zero = p.scale > 0 ? std::clamp(int(std::lround(-lo / p.scale)), 0, qmax) : 0;
+  p.offset = s.bits == 4 ? 8 : 128;
+  return p;
+}
+
+int codeOf(float x, const GroupParams &p, const QuantScheme &s) {
+  if (p.scale == 0) return 0;
+  int q = int(std::lround(x / p.scale));
+  if (s.symmetric) return s.bits == 4 ? std::clamp(q, -8, 7) : std::clamp(q, -127, 127);
+  return std::clamp(q + p.zero, 0, (1 << s.bits) - 1) - p.offset;
+}
+
+float dequant(int code, const GroupParams &p) { return p.scale * float(code - (p.zero - p.offset)); }
+
+// int4 layout: columns in blocks of 64 share 32 bytes; byte j of a block holds column j in its
+// low nibble and column j + 32 in its high nibble, so SIMD kernels unpack 32 contiguous columns
+// from each half without shuffles.
+void storeCode(uint8_t *row, int64_t col, int code, int bits) {
+  if (bits == 8) {
+    row[col] = uint8_t(int8_t(code));
+    return;
+  }
+  uint8_t nib = uint8_t(code + 8) & 15;
+  int64_t j = col % 64, byte = col / 64 * 32 + j % 32;
+  row[byte] = j >= 32 ? uint8_t((row[byte] & 15) | (nib << 4)) : uint8_t((row[byte] & 0xf0) | nib);
+}
+
+int64_t packedCols(int64_t cols, int bits) { return bits == 8 ? cols : (cols + 63) / 64 * 32; }
+
+} // namespace
+
+QuantizedMatrix quantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &s) {
+  QuantizedMatrix m;
+  int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(k, 1);
+  int64_t groups = (k + group - 1) / group;
+  m.rows = k;
+  m.cols = packedCols(n, s.bits);
+  m.scaleRows = groups;
+  m.scaleCols = n;
+  m.codes.assign(size_t(m.rows * m.cols), 0);
+  m.scales.assign(size_t(groups * n), 0);
+  if (!s.symmetric) m.zeros.assign(size_t(groups * n), 0);
+  for (int64_t g = 0; g < groups; ++g) {
+    int64_t k0 = g * group, len = std::min(group, k - k0);
+    for (int64_t c = 0; c < n; ++c) {
+      GroupParams p = groupParams(w + k0 * n + c, len, n, s);
+      m.scales[size_t(g * n + c)] = ::slm::float_to_half(p.scale);
+      if (!s.symmetric) m.zeros[size_t(g * n + c)] = uint8_t(p.zero);
+      for (int64_t r = k0; r < k0 + len; ++r) {
+        int code = codeOf(w[r * n + c], p, s);
+        storeCode(m.codes.data() + r * m.cols, c, code, s.bits);
+        m.maxAbsError = std::max(m.maxAbsError, double(std::fabs(w[r * n + c] - dequant(code, p))));
+      }
+    }
+  }
+  return m;
+}
+
+QuantizedMatrix quantizeForGather(const float *t, int64_t v, int64_t d, const QuantScheme &s) {
+  QuantizedMatrix m;
+  int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(d, 1);
+  int64_t groups = (d + group - 1) / group;
+  m.rows = v;
+  m.cols = packedCols(d, s.bits);
+  m.scaleRows = v;
+  m.scaleCols = groups;
+  m.codes.assign(size_t(m.rows * m.cols), 0);
+  m.scales.assign(size_t(v * groups), 0);
+  for (int64_t r = 0; r < v; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t c0 = g * group, len = std::min(group, d - c0);
+      QuantScheme sym = s;
+      sym.symmetric = true; // gather_wq has no zero points
+      GroupParams p = groupParams(t + r * d + c0, len, 1, sym);
+      m.scales[size_t(r * groups + g)] = ::slm::float_to_half(p.scale);
+      for (int64_t c = c0; c < c0 + len; ++c) {
+        int code = codeOf(t[r * d + c], p, sym);
+        storeCode(m.codes.data() + r * m.cols, c, code, s.bits);
+        m.maxAbsError = std::max(m.maxAbsError, double(std::fabs(t[r * d + c] - dequant(code, p))));
+      }
+    }
+  return m;
+}
+
+} // namespace slmc

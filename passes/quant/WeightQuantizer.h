@@ -1,0 +1,32 @@
+// Round-to-nearest group quantization of float matrices into the matmul_wq / gather_wq layouts.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace slmc {
+
+struct QuantScheme {
+  int bits = 4;           // 8 or 4
+  int64_t groupSize = 32; // along the reduction axis; 0: the whole axis
+  bool symmetric = true;
+};
+
+struct QuantizedMatrix {
+  std::vector<uint8_t> codes;     // packed codes (int8, or two offset-by-8 nibbles per byte)
+  std::vector<uint16_t> scales;   // float16 bits
+  std::vector<uint8_t> zeros;     // stored zero points (asymmetric only)
+  int64_t rows = 0, cols = 0;     // shape of the packed code matrix
+  int64_t scaleRows = 0, scaleCols = 0;
+  double maxAbsError = 0;         // largest |w - dequant(q)| over the matrix
+};
+
+// Weight w[K, N] (row-major) for y = x @ w: groups along K per column; codes [K, packed N],
+// scales [groups, N].
+QuantizedMatrix quantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &scheme);
+
+// Table t[V, D] (row-major) for row lookups: groups along D per row; codes [V, packed D],
+// scales [V, groups].
+QuantizedMatrix quantizeForGather(const float *t, int64_t v, int64_t d, const QuantScheme &scheme);
+
+} // namespace slmc
