@@ -1,6 +1,7 @@
 // MatMul on an fp32 GEMM microkernel: shape checks, batching and the parallel split over columns.
 #include "gemm_f32_matmul.h"
 
+#include "epilogue.h"
 #include "kernel_util.h"
 
 namespace slm {
@@ -40,7 +41,59 @@ void run_job(KernelContext *ctx, GemmJob &job) {
     run_units(&job, 0, units);
 }
 
+struct FusedJob {
+  KernelContext *ctx;
+  slm_gemm_f32_fn fn;
+  slm_gemm_f32_args_t args;
+};
+
+// Work unit u: column block u over all rows, then the epilogue on that block.
+void run_fused_units(void *arg, int64_t begin, int64_t end) {
+  const FusedJob *j = static_cast<const FusedJob *>(arg);
+  for (int64_t u = begin; u < end; ++u) {
+    slm_gemm_f32_args_t a = j->args;
+    a.n_begin = u * kColumnBlock;
+    a.n_end = a.n_begin + kColumnBlock < a.N ? a.n_begin + kColumnBlock : a.N;
+    j->fn(&a);
+    for (int64_t m = 0; m < a.M; ++m) {
+      float *row = a.C + m * a.ldc + a.n_begin;
+      fused_matmul_epilogue(j->ctx, row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
+    }
+  }
+}
+
 } // namespace
+
+bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
+  const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
+  Tensor &y = *ctx->outputs[0];
+  if (ctx->attrs->get_int("trans_b", 0) != 0 || a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 ||
+      a.rank < 1 || a.dims[a.rank - 1] != b.dims[0])
+    return false;
+  FusedJob job{ctx, fn, {}};
+  int64_t k = b.dims[0], n = b.dims[1];
+  job.args.M = k ? a.numel() / k : y.numel() / (n ? n : 1);
+  job.args.N = n;
+  job.args.K = k;
+  job.args.A = a.as<float>();
+  job.args.lda = k;
+  job.args.B = b.as<float>();
+  job.args.ldb = n;
+  job.args.C = y.as<float>();
+  job.args.ldc = n;
+  int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
+  if (y.numel() == 0)
+    return true;
+  if (ctx->parallel_for)
+    ctx->parallel_for(ctx->runner, blocks, 1, run_fused_units, &job);
+  else
+    run_fused_units(&job, 0, blocks);
+  return true;
+}
+
+int infer_fused_matmul_ref(KernelContext *ctx) {
+  return find_ref_kernel("slm.fused_matmul")->infer(ctx);
+}
 
 bool matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
   const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];

@@ -22,4 +22,20 @@ template <slm_gemm_f32_fn Fn> int run_matmul_f32_or_ref(KernelContext *ctx) {
 // The reference MatMul's shape inference, shared by every override.
 int infer_matmul_ref(KernelContext *ctx);
 
+// Runs slm.fused_matmul with microkernel `fn` and the op's epilogue (bias, activation, mul,
+// residual; epilogue.h) on each column block right after the block is computed, while it is in
+// cache. Covers an untransposed fp32 [K, N] weight; returns false without touching the output
+// otherwise. Columns are split over ctx->parallel_for, so decode's single row uses every core.
+bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn);
+
+// An OpKernel run function: slm.fused_matmul on `Fn` where it fits, else the reference kernel.
+template <slm_gemm_f32_fn Fn> int run_fused_matmul_f32_or_ref(KernelContext *ctx) {
+  if (fused_matmul_f32_on_ukernel(ctx, Fn))
+    return SLM_REF_OK;
+  return find_ref_kernel("slm.fused_matmul")->run(ctx);
+}
+
+// The reference slm.fused_matmul's shape inference.
+int infer_fused_matmul_ref(KernelContext *ctx);
+
 } // namespace slm

@@ -15,10 +15,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ostream>
 #include <random>
 #include <string>
@@ -76,17 +78,16 @@ Tensor make(std::vector<float> &buf, const std::vector<int64_t> &dims, std::mt19
   return t;
 }
 
-// Runs kernel k (infer + run) on a, b; returns the output values.
-std::vector<float> run(const OpKernel *k, const Tensor &a, const Tensor &b, bool threaded) {
-  const Tensor *ins[2] = {&a, &b};
+// Runs kernel k (infer + run) on inputs `ins` with `attrs`; returns the output values.
+std::vector<float> run(const OpKernel *k, std::vector<const Tensor *> ins, bool threaded,
+                       AttrList attrs = {}) {
   Tensor out;
   Tensor *outs[1] = {&out};
   char err[256] = {0};
-  AttrList attrs;
   KernelContext ctx;
   ctx.attrs = &attrs;
-  ctx.inputs = ins;
-  ctx.num_inputs = 2;
+  ctx.inputs = ins.data();
+  ctx.num_inputs = int(ins.size());
   ctx.outputs = outs;
   ctx.num_outputs = 1;
   ctx.error = err;
@@ -142,12 +143,44 @@ TEST_P(IsaMatMul, MatchesReference) {
     std::vector<float> abuf, bbuf;
     Tensor a = make(abuf, c.a, rng), b = make(bbuf, c.b, rng);
     for (bool threaded : {false, true}) {
-      auto want = run(ref, a, b, false), got = run(fast, a, b, threaded);
+      auto want = run(ref, {&a, &b}, false), got = run(fast, {&a, &b}, threaded);
       ASSERT_EQ(want.size(), got.size());
       for (size_t k = 0; k < want.size(); ++k)
         ASSERT_NEAR(got[k], want[k], 1e-4f * (1 + std::fabs(want[k])))
             << p.name() << " a[0]=" << c.a[0] << " b=[" << c.b[0] << "," << c.b.back()
             << "] k=" << k << " threaded=" << threaded;
+    }
+  }
+}
+
+// slm.fused_matmul: the GEMM plus the epilogue per column block; a transposed weight falls back.
+TEST_P(IsaMatMul, FusedMatMulMatchesReference) {
+  const Provider &p = GetParam();
+  if (p.cpu_level() < p.level)
+    GTEST_SKIP() << "CPU lacks " << p.name();
+  const OpKernel *fast = p.find("slm.fused_matmul", p.level);
+  if (!fast)
+    GTEST_SKIP() << p.name() << " has no slm.fused_matmul override";
+  const OpKernel *ref = find_ref_kernel("slm.fused_matmul");
+  ASSERT_NE(ref, nullptr);
+  std::mt19937 rng(5);
+  for (auto [m, k, n] : {std::array<int64_t, 3>{1, 64, 200}, {7, 33, 70}, {16, 300, 129}}) {
+    for (const char *act : {"", "silu", "gelu_tanh"}) {
+      std::vector<float> abuf, bbuf, biasbuf, resbuf;
+      Tensor a = make(abuf, {m, k}, rng), b = make(bbuf, {k, n}, rng);
+      Tensor bias = make(biasbuf, {n}, rng), res = make(resbuf, {m, n}, rng);
+      Attr at;
+      at.name = "activation";
+      at.kind = kAttrString;
+      at.s = act;
+      at.count = std::strlen(act);
+      AttrList attrs{&at, 1};
+      std::vector<const Tensor *> ins = {&a, &b, &bias, nullptr, &res};
+      auto want = run(ref, ins, false, attrs), got = run(fast, ins, true, attrs);
+      ASSERT_EQ(want.size(), got.size());
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i])))
+            << p.name() << " m=" << m << " k=" << k << " n=" << n << " act='" << act << "' i=" << i;
     }
   }
 }
@@ -158,6 +191,7 @@ TEST_P(IsaMatMul, EnvironmentCapsTheLevel) {
   EXPECT_EQ(p.cpu_level(), 0);
   unsetenv(p.env);
   EXPECT_EQ(p.find("MatMul", 0), nullptr);
+  EXPECT_EQ(p.find("slm.fused_matmul", 0), nullptr);
 }
 
 // Wall time of the override vs the reference MatMul (single thread), printed, never asserted:
@@ -176,7 +210,7 @@ TEST_P(IsaMatMul, DISABLED_Timing) {
     Tensor a = make(abuf, c.a, rng), b = make(bbuf, c.b, rng);
     auto ms = [&](const OpKernel *k) {
       auto t0 = std::chrono::steady_clock::now();
-      run(k, a, b, false);
+      run(k, {&a, &b}, false);
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
           .count();
     };

@@ -16,7 +16,9 @@ namespace slm {
 namespace {
 
 const OpKernel kNeonKernels[] = {
-    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__neon>, 0}};
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__neon>, 0},
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__neon>,
+     0}};
 
 } // namespace
 

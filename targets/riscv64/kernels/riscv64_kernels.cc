@@ -15,7 +15,9 @@ namespace {
 constexpr unsigned long kHwcapV = 1ul << ('V' - 'A');
 
 const OpKernel kRvvKernels[] = {
-    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__rvv>, 0}};
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__rvv>, 0},
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__rvv>,
+     0}};
 
 } // namespace
 

@@ -61,63 +61,13 @@ int run_matmul_wq_avx512(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
-struct FusedJob {
-  KernelContext *ctx;
-  slm_gemm_f32_fn fn;
-  slm_gemm_f32_args_t args;
-};
-
-void run_fused_units(void *arg, int64_t begin, int64_t end) {
-  const FusedJob *j = static_cast<const FusedJob *>(arg);
-  for (int64_t u = begin; u < end; ++u) {
-    slm_gemm_f32_args_t a = j->args;
-    a.n_begin = u * 64;
-    a.n_end = a.n_begin + 64 < a.N ? a.n_begin + 64 : a.N;
-    j->fn(&a);
-    for (int64_t m = 0; m < a.M; ++m) { // fused_matmul's inputs 2, 3, 4 are bias, mul, residual
-      float *row = a.C + m * a.ldc + a.n_begin;
-      fused_matmul_epilogue(j->ctx, row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
-    }
-  }
-}
-
-// slm.fused_matmul with an untransposed fp32 [K, N] weight on the GEMM microkernel (columns split
-// over threads, so decode's single row uses every core); else the reference kernel.
-template <slm_gemm_f32_fn Fn> int run_fused_matmul(KernelContext *ctx) {
-  const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
-  Tensor &y = *ctx->outputs[0];
-  if (ctx->attrs->get_int("trans_b", 0) != 0 || a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 || a.rank < 1 ||
-      a.dims[a.rank - 1] != b.dims[0])
-    return find_ref_kernel("slm.fused_matmul")->run(ctx);
-  FusedJob job{ctx, Fn, {}};
-  int64_t k = b.dims[0], n = b.dims[1];
-  job.args.M = k ? a.numel() / k : y.numel() / (n ? n : 1);
-  job.args.N = n;
-  job.args.K = k;
-  job.args.A = a.as<float>();
-  job.args.lda = k;
-  job.args.B = b.as<float>();
-  job.args.ldb = n;
-  job.args.C = y.as<float>();
-  job.args.ldc = n;
-  int64_t blocks = (n + 63) / 64;
-  if (y.numel() == 0) return SLM_REF_OK;
-  if (ctx->parallel_for)
-    ctx->parallel_for(ctx->runner, blocks, 1, run_fused_units, &job);
-  else
-    run_fused_units(&job, 0, blocks);
-  return SLM_REF_OK;
-}
-
-int infer_fused_matmul_ref(KernelContext *ctx) { return find_ref_kernel("slm.fused_matmul")->infer(ctx); }
-
 int infer_matmul_wq_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_wq")->infer(ctx); }
 
 const OpKernel kAvx2Kernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
-    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul<slm_gemm_f32__avx2_fma>, 0}};
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0}};
 const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
-                                   {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul<slm_gemm_f32__avx512f>, 0},
+                                   {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
                                    {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0}};
 
 } // namespace
