@@ -86,6 +86,11 @@ struct FoldConvBatchNorm : RewritePattern {
   }
 };
 
+// True when the Conv reads DequantizeLinear outputs: a QDQ island kept whole for the quant passes.
+bool isQdqConv(slm::OnnxConvOp conv) {
+  return defOf(conv.getX(), "DequantizeLinear") || defOf(conv.getW(), "DequantizeLinear");
+}
+
 // Relu / Sigmoid / Tanh / Clip(constant bounds) of a single-use float Conv → slm.fused_conv.
 struct ConvActivation : RewritePattern {
   ConvActivation(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
@@ -95,7 +100,7 @@ struct ConvActivation : RewritePattern {
     if (!isa<slm::SlmDialect>(op->getDialect()) || op->getNumOperands() < 1) return failure();
     auto it = kActs.find(op->getName().stripDialect());
     auto conv = op->getOperand(0).getDefiningOp<slm::OnnxConvOp>();
-    if (it == kActs.end() || !conv || !op->getOperand(0).hasOneUse() || !f32Tensor(conv.getY()) ||
+    if (it == kActs.end() || !conv || isQdqConv(conv) || !op->getOperand(0).hasOneUse() || !f32Tensor(conv.getY()) ||
         op->getResult(0).getType() != conv.getY().getType())
       return failure();
     FloatAttr lo, hi;

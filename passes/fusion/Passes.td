@@ -130,7 +130,8 @@ def FuseConv : Pass<"slm-fuse-conv", "mlir::func::FuncOp"> {
     %y = "slm.fused_conv"(%x, %w2, %b2) {activation = "relu", pads = [1, 1, 1, 1]}
     ```
     Left alone: a Conv output with another user, BatchNormalization in training mode or with
-    run-time parameters, a Clip with run-time bounds.
+    run-time parameters, a Clip with run-time bounds, a Conv fed by DequantizeLinear (a QDQ
+    island, kept whole for the quantization passes).
   }];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }

@@ -68,6 +68,24 @@ def mlp_model(expose_matmul=False):
                              inits)
 
 
+def conv_model(expose_conv=False):
+    """Relu(BatchNormalization(Conv(x))) on a [1, 3, 8, 8] input."""
+    rng = np.random.default_rng(2)
+    nodes = [
+        helper.make_node("Conv", ["x", "W", "B"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["n"], epsilon=1e-5),
+        helper.make_node("Relu", ["n"], ["y"]),
+    ]
+    outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])]
+    if expose_conv:
+        outs.append(helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 4, 8, 8]))
+    inits = [const("W", rng.normal(size=(4, 3, 3, 3)) * 0.3), const("B", rng.normal(size=4)),
+             const("scale", rng.uniform(0.5, 2, size=4)), const("beta", rng.normal(size=4)),
+             const("mean", rng.normal(size=4)), const("var", rng.uniform(0.5, 2, size=4))]
+    return helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                             outs, inits)
+
+
 def save(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -111,6 +129,10 @@ def main():
          lambda c: c.get("fused_matmul") == 3 and not c.get("Relu") and not c.get("Sigmoid"), "fused"),
         ("mlp_extra_consumer", save(mlp_model(expose_matmul=True), w("mlp_use.onnx")), [],
          lambda c: c.get("Relu") == 1, "Relu left alone"),
+        ("conv_bn_relu", save(conv_model(), w("conv.onnx")), [],
+         lambda c: c == {"fused_conv": 1}, "fused"),
+        ("conv_extra_consumer", save(conv_model(expose_conv=True), w("conv_use.onnx")), [],
+         lambda c: c.get("BatchNormalization") == 1 and c.get("Relu") == 1, "left alone"),
         ("llama_probs_returned",
          lm_with_output(llama, w("llama_probs.onnx"), "/layers.0/self_attn/Softmax_output_0",
                         ["batch", 4, "seq", "total"]), lm_args,

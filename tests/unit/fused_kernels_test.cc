@@ -1,4 +1,4 @@
-// Unit tests for slm's fused kernels (slm.fused_matmul, rms_norm, rope, attention) against the same
+// Unit tests for slm's fused kernels (slm.fused_matmul, fused_conv, rms_norm, rope, attention) against the same
 // computation composed from the reference ONNX kernels.
 #include "kernel_util.h"
 
@@ -170,6 +170,24 @@ TEST(FusedMatMul, TransposedWeightsAndClip) {
   Owned got = Run1("slm.fused_matmul", {&a, &bt, nullptr, nullptr, nullptr},
                    Attrs().i("trans_b", 1).s("activation", "clip").f("clip_min", -0.2f).f("clip_max", 0.3f));
   ExpectNear(got, want);
+}
+
+// ---- slm.fused_conv ----
+
+TEST(FusedConv, MatchesConvThenActivation) {
+  Owned x = Rand({1, 2, 5, 5}, 30), w = Rand({4, 1, 3, 3}, 31), b = Rand({4}, 32), lo = Scalar(-0.1),
+        hi = Scalar(0.2);
+  Attrs conv;
+  conv.ints("kernel_shape", {3, 3}).ints("pads", {1, 1, 1, 1}).i("group", 2);
+  Owned c = Run1("Conv", {&x, &w, &b}, conv);
+  for (std::string act : {"relu", "sigmoid", "clip"}) {
+    Owned want = act == "clip" ? Run1("Clip", {&c, &lo, &hi}) : Epilogue(c, act);
+    Attrs fused;
+    fused.ints("kernel_shape", {3, 3}).ints("pads", {1, 1, 1, 1}).i("group", 2).s("activation", act);
+    fused.f("clip_min", -0.1f).f("clip_max", 0.2f);
+    SCOPED_TRACE(act);
+    ExpectNear(Run1("slm.fused_conv", {&x, &w, &b}, fused), want);
+  }
 }
 
 // ---- slm.rms_norm ----
