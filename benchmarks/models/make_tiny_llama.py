@@ -37,39 +37,64 @@ EPS = 1e-5
 MASK_VALUE = -1e9  # finite so that no runtime has to handle -inf arithmetic
 
 
+class Config:
+    """Hyperparameters of the decoder; the defaults are tiny_llama's. Other scripts
+    (train_byte_lm.py) build the same architecture at other sizes through this."""
+
+    def __init__(self, vocab=VOCAB, d_model=D_MODEL, n_layers=N_LAYERS, n_heads=N_HEADS,
+                 n_kv_heads=N_KV_HEADS, ffn_dim=FFN_DIM, rope_theta=ROPE_THETA, eps=EPS):
+        assert d_model % n_heads == 0 and n_heads % n_kv_heads == 0
+        self.vocab, self.d_model, self.n_layers = vocab, d_model, n_layers
+        self.n_heads, self.n_kv_heads, self.ffn_dim = n_heads, n_kv_heads, ffn_dim
+        self.head_dim = d_model // n_heads
+        self.rope_theta, self.eps = rope_theta, eps
+
+    def as_dict(self):
+        return dict(vocab=self.vocab, d_model=self.d_model, n_layers=self.n_layers,
+                    n_heads=self.n_heads, n_kv_heads=self.n_kv_heads, head_dim=self.head_dim,
+                    ffn_dim=self.ffn_dim, rope_theta=self.rope_theta, eps=self.eps)
+
+
+TINY = Config()
+
+
 class RMSNorm(nn.Module):
-    def __init__(self, dim):
+    def __init__(self, dim, eps=EPS):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
 
     def forward(self, x):
         # Written out: x * rsqrt(mean(x^2) + eps) * w
         var = (x * x).mean(-1, keepdim=True)
-        return x * torch.rsqrt(var + EPS) * self.weight
+        return x * torch.rsqrt(var + self.eps) * self.weight
 
 
-def rotate_half(x):
-    x1 = x[..., :HEAD_DIM // 2]
-    x2 = x[..., HEAD_DIM // 2:]
+def rotate_half(x, head_dim=HEAD_DIM):
+    x1 = x[..., :head_dim // 2]
+    x2 = x[..., head_dim // 2:]
     return torch.cat((-x2, x1), dim=-1)
 
 
 class Attention(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
+        self.cfg = cfg
+        D_MODEL, N_HEADS, N_KV_HEADS, HEAD_DIM = cfg.d_model, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
         self.q_proj = nn.Linear(D_MODEL, N_HEADS * HEAD_DIM, bias=False)
         self.k_proj = nn.Linear(D_MODEL, N_KV_HEADS * HEAD_DIM, bias=False)
         self.v_proj = nn.Linear(D_MODEL, N_KV_HEADS * HEAD_DIM, bias=False)
         self.o_proj = nn.Linear(N_HEADS * HEAD_DIM, D_MODEL, bias=False)
 
     def forward(self, x, cos, sin, mask, past_k, past_v):
+        N_HEADS, N_KV_HEADS, HEAD_DIM = self.cfg.n_heads, self.cfg.n_kv_heads, self.cfg.head_dim
         b, s, _ = x.shape
         q = self.q_proj(x).view(b, s, N_HEADS, HEAD_DIM).transpose(1, 2)
         k = self.k_proj(x).view(b, s, N_KV_HEADS, HEAD_DIM).transpose(1, 2)
         v = self.v_proj(x).view(b, s, N_KV_HEADS, HEAD_DIM).transpose(1, 2)
         # cos/sin: [seq, head_dim] broadcast over [b, heads, seq, head_dim]
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        q = q * cos + rotate_half(q, HEAD_DIM) * sin
+        k = k * cos + rotate_half(k, HEAD_DIM) * sin
         k_all = torch.cat((past_k, k), dim=2)  # [b, kvh, total, hd]
         v_all = torch.cat((past_v, v), dim=2)
         present_k, present_v = k_all, v_all
@@ -90,23 +115,23 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.gate_proj = nn.Linear(D_MODEL, FFN_DIM, bias=False)
-        self.up_proj = nn.Linear(D_MODEL, FFN_DIM, bias=False)
-        self.down_proj = nn.Linear(FFN_DIM, D_MODEL, bias=False)
+        self.gate_proj = nn.Linear(cfg.d_model, cfg.ffn_dim, bias=False)
+        self.up_proj = nn.Linear(cfg.d_model, cfg.ffn_dim, bias=False)
+        self.down_proj = nn.Linear(cfg.ffn_dim, cfg.d_model, bias=False)
 
     def forward(self, x):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
 class Block(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.input_layernorm = RMSNorm(D_MODEL)
-        self.self_attn = Attention()
-        self.post_attention_layernorm = RMSNorm(D_MODEL)
-        self.mlp = MLP()
+        self.input_layernorm = RMSNorm(cfg.d_model, cfg.eps)
+        self.self_attn = Attention(cfg)
+        self.post_attention_layernorm = RMSNorm(cfg.d_model, cfg.eps)
+        self.mlp = MLP(cfg)
 
     def forward(self, x, cos, sin, mask, past_k, past_v):
         a, pk, pv = self.self_attn(self.input_layernorm(x), cos, sin, mask, past_k, past_v)
@@ -116,13 +141,15 @@ class Block(nn.Module):
 
 
 class TinyLlama(nn.Module):
-    def __init__(self):
+    def __init__(self, cfg=TINY):
         super().__init__()
-        self.embed_tokens = nn.Embedding(VOCAB, D_MODEL)
-        self.layers = nn.ModuleList([Block() for _ in range(N_LAYERS)])
-        self.norm = RMSNorm(D_MODEL)
-        self.lm_head = nn.Linear(D_MODEL, VOCAB, bias=False)
-        inv_freq = 1.0 / (ROPE_THETA ** (torch.arange(0, HEAD_DIM, 2, dtype=torch.float32) / HEAD_DIM))
+        self.cfg = cfg
+        self.embed_tokens = nn.Embedding(cfg.vocab, cfg.d_model)
+        self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layers)])
+        self.norm = RMSNorm(cfg.d_model, cfg.eps)
+        self.lm_head = nn.Linear(cfg.d_model, cfg.vocab, bias=False)
+        hd = cfg.head_dim
+        inv_freq = 1.0 / (cfg.rope_theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def forward(self, input_ids, *past):
@@ -161,17 +188,18 @@ def build_model():
     return m
 
 
-def empty_past(batch, past_len):
-    return [torch.zeros(batch, N_KV_HEADS, past_len, HEAD_DIM) for _ in range(2 * N_LAYERS)]
+def empty_past(batch, past_len, cfg=TINY):
+    return [torch.zeros(batch, cfg.n_kv_heads, past_len, cfg.head_dim) for _ in range(2 * cfg.n_layers)]
 
 
 def sanity_check(m):
     """prefill(8) + decode(1) with the cache must equal one 9-token pass."""
+    cfg = m.cfg
     g = torch.Generator().manual_seed(1)
-    ids = torch.randint(0, VOCAB, (2, 9), generator=g)
+    ids = torch.randint(0, cfg.vocab, (2, 9), generator=g)
     with torch.no_grad():
-        full = m(ids, *empty_past(2, 0))
-        pre = m(ids[:, :8], *empty_past(2, 0))
+        full = m(ids, *empty_past(2, 0, cfg))
+        pre = m(ids[:, :8], *empty_past(2, 0, cfg))
         dec = m(ids[:, 8:], *pre[1:])
     err_prefill = (pre[0] - full[0][:, :8]).abs().max().item()
     err_decode = (dec[0] - full[0][:, 8:]).abs().max().item()
@@ -188,10 +216,11 @@ def sanity_check(m):
 def export(m, out):
     import onnx
 
+    cfg = m.cfg
     in_names = ["input_ids"]
     out_names = ["logits"]
     dyn = {"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
-    for i in range(N_LAYERS):
+    for i in range(cfg.n_layers):
         for kind in ("key", "value"):
             pin, pout = f"past_key_values.{i}.{kind}", f"present.{i}.{kind}"
             in_names.append(pin)
@@ -200,8 +229,8 @@ def export(m, out):
             dyn[pout] = {0: "batch", 2: "total"}
     # Trace with past > 0 and seq > 1 so no size specializes to a constant.
     g = torch.Generator().manual_seed(2)
-    ids = torch.randint(0, VOCAB, (1, 5), generator=g)
-    past = [torch.randn(1, N_KV_HEADS, 3, HEAD_DIM, generator=g) for _ in range(2 * N_LAYERS)]
+    ids = torch.randint(0, cfg.vocab, (1, 5), generator=g)
+    past = [torch.randn(1, cfg.n_kv_heads, 3, cfg.head_dim, generator=g) for _ in range(2 * cfg.n_layers)]
     with torch.no_grad():
         torch.onnx.export(m, (ids, *past), out, input_names=in_names, output_names=out_names,
                           dynamic_axes=dyn, opset_version=17, do_constant_folding=True)
