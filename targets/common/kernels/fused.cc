@@ -1,4 +1,5 @@
 // Reference kernels for slm's fused ops (fused_matmul, fused_conv, rms_norm, rope, attention); float32 only.
+#include "epilogue.h"
 #include "kernel_util.h"
 
 #include <cmath>
@@ -18,40 +19,6 @@ int require_f32(KernelContext *ctx, const char *op, const Tensor *t, const char 
 }
 
 // ---- slm.fused_matmul: y = act(a @ b + bias) * mul + residual ----
-
-enum class Act { kNone, kRelu, kGeluErf, kGeluTanh, kSilu, kSigmoid, kTanh, kClip };
-
-bool parse_act(const AttrList &attrs, Act *out) {
-  char buf[32];
-  const char *s = attrs.get_string("activation", "", buf, sizeof buf);
-  static const struct {
-    const char *name;
-    Act act;
-  } kActs[] = {{"", Act::kNone},        {"relu", Act::kRelu},       {"gelu_erf", Act::kGeluErf},
-               {"gelu_tanh", Act::kGeluTanh}, {"silu", Act::kSilu}, {"sigmoid", Act::kSigmoid},
-               {"tanh", Act::kTanh},    {"clip", Act::kClip}};
-  for (const auto &a : kActs)
-    if (std::strcmp(s, a.name) == 0) {
-      *out = a.act;
-      return true;
-    }
-  return false;
-}
-
-float apply_act(Act act, float x, float lo, float hi) {
-  switch (act) {
-  case Act::kNone: return x;
-  case Act::kRelu: return x > 0.0f ? x : 0.0f;
-  case Act::kGeluErf: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-  case Act::kGeluTanh:
-    return 0.5f * x * (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-  case Act::kSilu: return x / (1.0f + std::exp(-x));
-  case Act::kSigmoid: return 1.0f / (1.0f + std::exp(-x));
-  case Act::kTanh: return std::tanh(x);
-  case Act::kClip: return x < lo ? lo : (x > hi ? hi : x);
-  }
-  return x;
-}
 
 struct MatMulShape {
   int64_t rows = 0, k = 0, n = 0;
@@ -83,7 +50,7 @@ int fused_matmul_shape(KernelContext *ctx, MatMulShape *s) {
                          i == 3 ? "mul" : "residual", (long long)(s->rows * s->n));
   }
   Act act;
-  if (!parse_act(*ctx->attrs, &act))
+  if (!parse_activation(*ctx->attrs, &act))
     return SLM_UNSUPPORTED(ctx, "%s: unknown activation", op);
   return SLM_REF_OK;
 }
@@ -102,7 +69,7 @@ int run_fused_matmul(KernelContext *ctx) {
   MatMulShape s;
   if (int st = fused_matmul_shape(ctx, &s)) return st;
   Act act;
-  parse_act(*ctx->attrs, &act);
+  parse_activation(*ctx->attrs, &act);
   float lo = ctx->attrs->get_float("clip_min", -INFINITY), hi = ctx->attrs->get_float("clip_max", INFINITY);
   const float *a = input(ctx, 0)->as<float>(), *b = input(ctx, 1)->as<float>();
   const float *bias = input(ctx, 2) ? input(ctx, 2)->as<float>() : nullptr;
@@ -124,7 +91,7 @@ int run_fused_matmul(KernelContext *ctx) {
         }
       }
       for (int64_t j = 0; j < s.n; ++j) {
-        float v = apply_act(act, yr[j], lo, hi);
+        float v = apply_activation(act, yr[j], lo, hi);
         if (mul) v *= mul[r * s.n + j];
         if (res) v += res[r * s.n + j];
         yr[j] = v;
@@ -367,7 +334,7 @@ int run_attention(KernelContext *ctx) {
 
 int fused_conv_check(KernelContext *ctx, Act *act) {
   if (int st = require_f32(ctx, "slm.fused_conv", input(ctx, 0), "X")) return st;
-  if (!parse_act(*ctx->attrs, act) || *act == Act::kNone)
+  if (!parse_activation(*ctx->attrs, act) || *act == Act::kNone)
     return SLM_UNSUPPORTED(ctx, "slm.fused_conv: unknown activation");
   return SLM_REF_OK;
 }
@@ -385,7 +352,7 @@ int run_fused_conv(KernelContext *ctx) {
   float lo = ctx->attrs->get_float("clip_min", -INFINITY), hi = ctx->attrs->get_float("clip_max", INFINITY);
   float *y = output(ctx, 0)->as<float>();
   parallel(ctx, output(ctx, 0)->numel(), 4096, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = apply_act(act, y[i], lo, hi);
+    for (int64_t i = b; i < e; ++i) y[i] = apply_activation(act, y[i], lo, hi);
   });
   return SLM_REF_OK;
 }

@@ -681,7 +681,7 @@ int run_Gather(KernelContext *ctx) {
   parallel(ctx, outer * n, std::max<int64_t>(1, kGrain / int64_t(block)),
            [&](int64_t b, int64_t e) {
              for (int64_t t = b; t < e; ++t) {
-               int64_t o = t / n, k;
+               int64_t o = t / n, k = 0;
                fix_index(read_int(idx, t % n), dim, &k);
                std::memcpy(dst + size_t(t) * block, src + size_t(o * dim + k) * block, block);
              }
