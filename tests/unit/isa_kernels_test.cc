@@ -153,7 +153,8 @@ TEST_P(IsaMatMul, MatchesReference) {
   }
 }
 
-// slm.fused_matmul: the GEMM plus the epilogue per column block; a transposed weight falls back.
+// slm.fused_matmul: the GEMM plus the epilogue per column block, for [K, N] and transposed [N, K]
+// (trans_b, e.g. a tied LM head) weights.
 TEST_P(IsaMatMul, FusedMatMulMatchesReference) {
   const Provider &p = GetParam();
   if (p.cpu_level() < p.level)
@@ -164,23 +165,28 @@ TEST_P(IsaMatMul, FusedMatMulMatchesReference) {
   const OpKernel *ref = find_ref_kernel("slm.fused_matmul");
   ASSERT_NE(ref, nullptr);
   std::mt19937 rng(5);
-  for (auto [m, k, n] : {std::array<int64_t, 3>{1, 64, 200}, {7, 33, 70}, {16, 300, 129}}) {
+  for (auto [m, k, n, tb] : {std::array<int64_t, 4>{1, 64, 200, 0}, {7, 33, 70, 0}, {16, 300, 129, 0},
+                             {1, 64, 200, 1}, {5, 37, 130, 1}}) {
     for (const char *act : {"", "silu", "gelu_tanh"}) {
       std::vector<float> abuf, bbuf, biasbuf, resbuf;
-      Tensor a = make(abuf, {m, k}, rng), b = make(bbuf, {k, n}, rng);
+      Tensor a = make(abuf, {m, k}, rng), b = make(bbuf, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, rng);
       Tensor bias = make(biasbuf, {n}, rng), res = make(resbuf, {m, n}, rng);
-      Attr at;
-      at.name = "activation";
-      at.kind = kAttrString;
-      at.s = act;
-      at.count = std::strlen(act);
-      AttrList attrs{&at, 1};
+      Attr at[2];
+      at[0].name = "activation";
+      at[0].kind = kAttrString;
+      at[0].s = act;
+      at[0].count = std::strlen(act);
+      at[1].name = "trans_b";
+      at[1].kind = kAttrInt;
+      at[1].i = tb;
+      AttrList attrs{at, 2};
       std::vector<const Tensor *> ins = {&a, &b, &bias, nullptr, &res};
       auto want = run(ref, ins, false, attrs), got = run(fast, ins, true, attrs);
       ASSERT_EQ(want.size(), got.size());
       for (size_t i = 0; i < want.size(); ++i)
         ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i])))
-            << p.name() << " m=" << m << " k=" << k << " n=" << n << " act='" << act << "' i=" << i;
+            << p.name() << " m=" << m << " k=" << k << " n=" << n << " trans_b=" << tb << " act='" << act
+            << "' i=" << i;
     }
   }
 }
