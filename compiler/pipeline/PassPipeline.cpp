@@ -3,6 +3,7 @@
 
 #include "passes/common/Passes.h"
 #include "passes/fusion/Passes.h"
+#include "passes/quant/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassInstrumentation.h"
@@ -20,11 +21,13 @@ struct PassEntry {
   std::function<std::unique_ptr<mlir::Pass>()> create;
 };
 
-// Cleanup first so single-use checks see no dead users; fold again at the end to drop what fusion left.
+// Cleanup first so single-use checks see no dead users; QDQ islands become integer ops before the
+// float fusions can take their Conv/MatMul; fold again at the end to drop what fusion left.
 const std::vector<PassEntry> &passList() {
   static const std::vector<PassEntry> kPasses = {
       {"slm-drop-identity", [] { return createDropIdentity(); }},
       {"slm-fold", [] { return createFold(); }},
+      {"slm-fuse-qdq", [] { return createFuseQdq(); }},
       {"slm-fuse-norm", [] { return createFuseNorm(); }},
       {"slm-fuse-rope", [] { return createFuseRope(); }},
       {"slm-fuse-attention", [] { return createFuseAttention(); }},

@@ -38,4 +38,35 @@ def QuantizeWeights : Pass<"slm-quantize-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 
+def FuseQdq : Pass<"slm-fuse-qdq", "mlir::func::FuncOp"> {
+  let summary = "Rewrite QDQ islands (DequantizeLinear → Conv/MatMul → QuantizeLinear) into QLinearConv/QLinearMatMul";
+  let description = [{
+    Models quantized by other tools in QDQ form keep the float op between DequantizeLinear and
+    QuantizeLinear; this pass turns such an island into the integer op so it runs in int8.
+    The activation scale/zero point must be constant and per tensor; weight scales may be per
+    output channel (Conv axis 0, MatMul axis 1). A Conv bias is either DequantizeLinear of an
+    int32 constant with scale x_scale * w_scale and zero point 0, or a float constant quantized
+    here to int32 with that scale. A Relu between the op and QuantizeLinear is dropped when the
+    output zero point is the type's minimum (the clamp does the same). MaxPool of a
+    DequantizeLinear output becomes DequantizeLinear of an integer MaxPool (max commutes with a
+    positive scale), so a later Conv can read the DequantizeLinear. Anything else (run-time
+    scales, an intermediate with another consumer, a bias Add after MatMul) is left alone.
+
+    Before:
+    ```mlir
+    %x = "slm.DequantizeLinear"(%xq, %xs, %xz) : (...) -> tensor<1x3x8x8xf32>
+    %w = "slm.DequantizeLinear"(%wq, %ws, %wz) {axis = 0 : i64} : (...) -> tensor<4x3x3x3xf32>
+    %c = "slm.Conv"(%x, %w, %b) {pads = [1, 1, 1, 1]} : (...) -> tensor<1x4x8x8xf32>
+    %y = "slm.QuantizeLinear"(%c, %ys, %yz) : (...) -> tensor<1x4x8x8xui8>
+    ```
+    After:
+    ```mlir
+    %bq = slm.constant dense<...> : tensor<4xi32> : tensor<4xi32>
+    %y = "slm.QLinearConv"(%xq, %xs, %xz, %wq, %ws, %wz, %ys, %yz, %bq) {pads = [1, 1, 1, 1]}
+           : (...) -> tensor<1x4x8x8xui8>
+    ```
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
 #endif // SLM_QUANT_PASSES

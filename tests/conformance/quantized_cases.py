@@ -7,8 +7,10 @@ Usage: /usr/bin/python3 tests/conformance/quantized_cases.py --slmc SLMC --work 
 
 Models come from make_quantized_models.py (seeded). Per model:
   - `slmc inspect --json` must show the quantized ops themselves (QuantizeLinear/
-    DequantizeLinear, QLinearConv/QLinearMatMul, DynamicQuantizeLinear/MatMulInteger), and the
-    artifact's weights must be stored as 8-bit (weights_bytes well below the float32 size);
+    DequantizeLinear, QLinearConv/QLinearMatMul, DynamicQuantizeLinear/MatMulInteger) and none
+    of the float ops they replace (the QDQ CNN's Conv islands run as QLinearConv, not as float
+    Conv/fused_conv between DequantizeLinear and QuantizeLinear), and the artifact's weights
+    must be stored as 8-bit (weights_bytes well below the float32 size);
   - tests/e2e/run_model_case.py compares every output with ONNX Runtime: max|out - ref| /
     max|ref| <= tol. Both sides round to 8 bits at the same places, so they differ only where
     float sums land on the other side of a rounding boundary: a few output steps at most.
@@ -27,15 +29,15 @@ from onnx import numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN_MODEL_CASE = os.path.join(os.path.dirname(HERE), "e2e", "run_model_case.py")
 
-# model -> (ops that must appear in the artifact, extra run_model_case.py args)
+# model -> (ops that must appear in the artifact, ops that must not, extra run_model_case.py args)
 MODELS = {
-    "qdq_cnn": ({"QuantizeLinear", "DequantizeLinear", "Conv"}, []),
-    "qlinear_cnn": ({"QuantizeLinear", "QLinearConv", "QLinearMatMul", "DequantizeLinear"}, []),
-    "matmulinteger_linear": ({"DynamicQuantizeLinear", "MatMulInteger"}, ["--dim", "batch=4"]),
+    "qdq_cnn": ({"QuantizeLinear", "DequantizeLinear", "QLinearConv"}, {"Conv", "fused_conv"}, []),
+    "qlinear_cnn": ({"QuantizeLinear", "QLinearConv", "QLinearMatMul", "DequantizeLinear"}, set(), []),
+    "matmulinteger_linear": ({"DynamicQuantizeLinear", "MatMulInteger"}, set(), ["--dim", "batch=4"]),
 }
 
 
-def check_int8(slmc, model_path, art, want_ops):
+def check_int8(slmc, model_path, art, want_ops, float_ops):
     p = subprocess.run([slmc, "inspect", art, "--json"], capture_output=True, text=True)
     if p.returncode != 0:
         return "inspect failed: " + p.stderr.strip()
@@ -43,6 +45,9 @@ def check_int8(slmc, model_path, art, want_ops):
     missing = sorted(want_ops - set(info.get("op_counts", {})))
     if missing:
         return "artifact lacks ops %s (has %s)" % (missing, sorted(info.get("op_counts", {})))
+    left = sorted(float_ops & set(info["op_counts"]))
+    if left:
+        return "artifact still runs float ops %s (op counts %s)" % (left, info["op_counts"])
     model = onnx.load(model_path)
     q8 = sum(numpy_helper.to_array(t).size for t in model.graph.initializer
              if t.data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8))
@@ -65,7 +70,7 @@ def main(argv=None):
     subprocess.run([sys.executable, os.path.join(HERE, "make_quantized_models.py"), models_dir],
                    check=True, stdout=subprocess.DEVNULL)
     failed = 0
-    for name, (ops, extra) in MODELS.items():
+    for name, (ops, float_ops, extra) in MODELS.items():
         model = os.path.join(models_dir, name + ".onnx")
         work = os.path.join(args.work, name)
         p = subprocess.run([sys.executable, RUN_MODEL_CASE, "--slmc", args.slmc, "--model", model,
@@ -77,7 +82,7 @@ def main(argv=None):
             sys.stdout.write(p.stderr)
             print("%s: FAILED against ONNX Runtime" % name)
             continue
-        why = check_int8(args.slmc, model, os.path.join(work, "model.slm"), ops)
+        why = check_int8(args.slmc, model, os.path.join(work, "model.slm"), ops, float_ops)
         if why:
             failed += 1
             print("%s: FAILED: %s" % (name, why))
