@@ -17,6 +17,7 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
+          [--quantize=w8|w4 [--group-size=G] [--asymmetric] [--keep-float=RE]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]
   inspect ART.slm [--json]                                         summarize an artifact
@@ -59,6 +60,10 @@ int cmdCompile(int argc, char **argv) {
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: slmc compile MODEL.onnx --target=NAME -o OUT.slm [options]\n" << desc;
+    return 0;
+  }
   if (!opt.printPipeline && (opt.input.empty() || opt.output.empty()))
     return usageError("compile needs MODEL.onnx and -o OUT.slm");
   for (const auto &d : dims) {
@@ -80,14 +85,20 @@ int cmdRun(int argc, char **argv) {
   opt.prog = "slmc";
   std::vector<std::string> inputs;
   po::options_description desc("slmc run");
-  desc.add_options()("artifact", po::value(&opt.artifact)->required(), ".slm artifact")(
+  desc.add_options()("help,h", "show help")("artifact", po::value(&opt.artifact), ".slm artifact")(
       "input", po::value(&inputs)->composing(), "NAME=FILE (.npy or .pb), repeatable")(
       "input-dir", po::value(&opt.input_dir), "folder of <name>.npy or input_<i>.pb files")(
-      "output-dir", po::value(&opt.output_dir)->required(), "folder for <output name>.npy")(
+      "output-dir", po::value(&opt.output_dir), "folder for <output name>.npy")(
       "threads", po::value(&opt.threads)->default_value(0), "threads (0: all cores)");
   po::positional_options_description pos;
   pos.add("artifact", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: slmc run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]\n"
+              << desc;
+    return 0;
+  }
+  if (opt.artifact.empty() || opt.output_dir.empty()) return usageError("run needs ART.slm and --output-dir DIR");
   for (const auto &in : inputs) {
     auto eq = in.find('=');
     if (eq == std::string::npos || eq == 0) return usageError("--input '" + in + "' must be NAME=FILE");
