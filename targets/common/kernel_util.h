@@ -107,10 +107,10 @@ template <> struct Compute<bf16_t> {
   static bf16_t store(float v) { return bf16_t{float_to_bf16(v)}; }
 };
 
-// Calls fn.template operator()<T>() with T the storage type for dtype; returns
-// fn's result, or an unsupported error for other dtypes. Use with a generic
-// lambda: SLM_DISPATCH_ALL(ctx, dtype, [&](auto tag) { using T = decltype(tag); ... });
-template <typename F> int dispatch_numeric(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
+// Calls fn(T{}) with T the storage type for dtype (a generic lambda: [&](auto tag) { using T =
+// decltype(tag); ... }) and returns its result, or an unsupported error for other dtypes.
+// dispatch_arith leaves out bool, so arithmetic lambdas need not compile for it.
+template <typename F> int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
   switch (dtype) {
   case kF32: return fn(float{});
   case kF64: return fn(double{});
@@ -124,10 +124,15 @@ template <typename F> int dispatch_numeric(KernelContext *ctx, int32_t dtype, co
   case kU32: return fn(uint32_t{});
   case kI64: return fn(int64_t{});
   case kU64: return fn(uint64_t{});
-  case kBool: return fn(bool{});
   default:
     return SLM_UNSUPPORTED(ctx, "%s: dtype %s is not supported", op, dtype_name(dtype));
   }
+}
+
+// dispatch_arith plus bool.
+template <typename F> int dispatch_numeric(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
+  if (dtype == kBool) return fn(bool{});
+  return dispatch_arith(ctx, dtype, op, fn);
 }
 
 template <typename F> int dispatch_float(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
@@ -140,6 +145,14 @@ template <typename F> int dispatch_float(KernelContext *ctx, int32_t dtype, cons
     return SLM_UNSUPPORTED(ctx, "%s: dtype %s is not supported (float types only)", op,
                            dtype_name(dtype));
   }
+}
+
+// Attribute getters that tolerate an absent attribute list (a node with no attributes).
+inline int64_t attr_int(KernelContext *ctx, const char *name, int64_t fallback) {
+  return ctx->attrs ? ctx->attrs->get_int(name, fallback) : fallback;
+}
+inline float attr_float(KernelContext *ctx, const char *name, float fallback) {
+  return ctx->attrs ? ctx->attrs->get_float(name, fallback) : fallback;
 }
 
 // Runs fn(begin, end) over [0, n) through the context's parallel_for (inline if absent).

@@ -11,9 +11,6 @@ namespace {
 
 constexpr int64_t kGrain = 1 << 16;
 
-int64_t attr_int(KernelContext *ctx, const char *name, int64_t fallback) {
-  return ctx->attrs ? ctx->attrs->get_int(name, fallback) : fallback;
-}
 size_t attr_ints(KernelContext *ctx, const char *name, const int64_t **out) {
   *out = nullptr;
   return ctx->attrs ? ctx->attrs->get_ints(name, out) : 0;

@@ -11,33 +11,6 @@ namespace {
 
 constexpr int64_t kGrain = 1 << 16;
 
-int64_t attr_int(KernelContext *ctx, const char *name, int64_t fallback) {
-  return ctx->attrs ? ctx->attrs->get_int(name, fallback) : fallback;
-}
-float attr_float(KernelContext *ctx, const char *name, float fallback) {
-  return ctx->attrs ? ctx->attrs->get_float(name, fallback) : fallback;
-}
-
-// Like dispatch_numeric but without bool, so arithmetic lambdas need not compile for it.
-template <typename F>
-int dispatch_arith(KernelContext *ctx, int32_t dtype, const char *op, F &&fn) {
-  switch (dtype) {
-  case kF32: return fn(float{});
-  case kF64: return fn(double{});
-  case kF16: return fn(half_t{});
-  case kBF16: return fn(bf16_t{});
-  case kI8: return fn(int8_t{});
-  case kU8: return fn(uint8_t{});
-  case kI16: return fn(int16_t{});
-  case kU16: return fn(uint16_t{});
-  case kI32: return fn(int32_t{});
-  case kU32: return fn(uint32_t{});
-  case kI64: return fn(int64_t{});
-  case kU64: return fn(uint64_t{});
-  default: return SLM_UNSUPPORTED(ctx, "%s: dtype %s is not supported", op, dtype_name(dtype));
-  }
-}
-
 // Which input dtypes an op accepts.
 enum Kind { kOnlyFloat, kOnlySigned, kOnlyArith, kOnlyBool, kOnlyInt, kAnyDtype };
 
