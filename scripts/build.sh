@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configures (Ninja, ccache) and builds slmc into build/. Extra arguments go to cmake --build.
+# Configures (Ninja, ccache) and builds slmc into build/. Arguments name targets to build (default: all).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SLMC_BUILD_DIR:-$repo_root/build}"
@@ -7,4 +7,8 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slmc-ccache}"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$repo_root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
-cmake --build "$build" -j "$(nproc)" "$@"
+if [ $# -gt 0 ]; then
+  cmake --build "$build" -j "$(nproc)" --target "$@"
+else
+  cmake --build "$build" -j "$(nproc)"
+fi

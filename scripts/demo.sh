@@ -10,6 +10,7 @@ build="${SLMC_BUILD_DIR:-$repo_root/build}"
 slmc="$build/compiler/slmc"
 model="$repo_root/benchmarks/models/tiny_llama.onnx"
 work="$build/demo"
+peers="${SLMC_PEERS_DIR:-$repo_root/build/peers}" # where setup.sh installs onnxruntime-node
 mkdir -p "$work"
 dims=(--dim seq=64 --dim past=64)
 
@@ -29,7 +30,7 @@ for scheme in fp32 w8 w4; do
     set -- $case
     echo "== $scheme $3 (seq $1, past $2): slmc vs ONNX Runtime on the original model"
     /usr/bin/python3 "$repo_root/tests/e2e/run_model_case.py" --slmc "$slmc" --model "$model" \
-      --case "tiny_llama.$scheme.$3" --ort-prefix "$build/peers" --work "$work/$scheme.$3" --seq "$1" --past "$2" \
+      --case "tiny_llama.$scheme.$3" --ort-prefix "$peers" --work "$work/$scheme.$3" --seq "$1" --past "$2" \
       "${dims[@]}" "${check[@]}" | grep -E "PASS|FAIL|OK|FAILED"
   done
 done
