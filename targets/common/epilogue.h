@@ -42,33 +42,36 @@ inline float apply_activation(Act act, float x, float lo, float hi) {
   return x;
 }
 
-// Output row m, columns [n0, n0+nn) of an [rows, n] matmul: out = act(acc + bias) * mul + residual,
-// with bias, mul and residual the op's inputs first, first+1, first+2 (each optional).
-inline void epilogue_at(KernelContext *ctx, int first, const float *acc, int64_t m, int64_t n0, int64_t nn, int64_t n,
-                        float *out) {
+// A matmul epilogue out = act(acc + bias) * mul + residual, with bias, mul and residual the op's
+// inputs first, first+1, first+2 (each optional; slm.fused_matmul: 2, slm.matmul_wq: 4). Built once
+// per run, so the activation name and clip bounds are not re-read for every output block.
+struct Epilogue {
   Act act = Act::kNone;
-  parse_activation(*ctx->attrs, &act);
-  float lo = ctx->attrs->get_float("clip_min", -INFINITY), hi = ctx->attrs->get_float("clip_max", INFINITY);
-  auto in = [&](int i) { return i < ctx->num_inputs ? ctx->inputs[i] : nullptr; };
-  const Tensor *bias = in(first), *mul = in(first + 1), *res = in(first + 2);
-  for (int64_t j = 0; j < nn; ++j) {
-    int64_t o = m * n + n0 + j;
-    float v = apply_activation(act, acc[j] + (bias ? static_cast<const float *>(bias->data)[n0 + j] : 0.0f), lo, hi);
-    if (mul) v *= static_cast<const float *>(mul->data)[o];
-    if (res) v += static_cast<const float *>(res->data)[o];
-    out[j] = v;
-  }
-}
+  float lo = -INFINITY, hi = INFINITY;
+  const float *bias = nullptr, *mul = nullptr, *res = nullptr;
 
-// slm.matmul_wq: bias, mul, residual are inputs 4, 5, 6.
-inline void matmul_epilogue(KernelContext *ctx, const float *acc, int64_t m, int64_t n0, int64_t nn, int64_t n,
-                            float *out) {
-  epilogue_at(ctx, 4, acc, m, n0, nn, n, out);
-}
-// slm.fused_matmul: bias, mul, residual are inputs 2, 3, 4.
-inline void fused_matmul_epilogue(KernelContext *ctx, const float *acc, int64_t m, int64_t n0, int64_t nn, int64_t n,
-                                  float *out) {
-  epilogue_at(ctx, 2, acc, m, n0, nn, n, out);
-}
+  Epilogue(KernelContext *ctx, int first) {
+    parse_activation(*ctx->attrs, &act);
+    lo = ctx->attrs->get_float("clip_min", -INFINITY);
+    hi = ctx->attrs->get_float("clip_max", INFINITY);
+    auto in = [&](int i) {
+      return i < ctx->num_inputs && ctx->inputs[i] ? static_cast<const float *>(ctx->inputs[i]->data) : nullptr;
+    };
+    bias = in(first);
+    mul = in(first + 1);
+    res = in(first + 2);
+  }
+
+  // Output row m, columns [n0, n0+nn) of an [rows, n] result; acc and out may alias.
+  void apply(const float *acc, int64_t m, int64_t n0, int64_t nn, int64_t n, float *out) const {
+    for (int64_t j = 0; j < nn; ++j) {
+      int64_t o = m * n + n0 + j;
+      float v = apply_activation(act, acc[j] + (bias ? bias[n0 + j] : 0.0f), lo, hi);
+      if (mul) v *= mul[o];
+      if (res) v += res[o];
+      out[j] = v;
+    }
+  }
+};
 
 } // namespace slm

@@ -35,14 +35,11 @@ void run_units(void *arg, int64_t begin, int64_t end) {
 void run_job(KernelContext *ctx, GemmJob &job) {
   job.col_units = (job.args.N + kColumnBlock - 1) / kColumnBlock;
   int64_t units = job.batches * job.col_units;
-  if (ctx->parallel_for)
-    ctx->parallel_for(ctx->runner, units, 1, run_units, &job);
-  else
-    run_units(&job, 0, units);
+  parallel(ctx, units, 1, [&](int64_t b, int64_t e) { run_units(&job, b, e); });
 }
 
 struct FusedJob {
-  KernelContext *ctx;
+  Epilogue epilogue;
   slm_gemm_f32_fn fn;
   slm_gemm_f32_args_t args;
 };
@@ -57,7 +54,7 @@ void run_fused_units(void *arg, int64_t begin, int64_t end) {
     j->fn(&a);
     for (int64_t m = 0; m < a.M; ++m) {
       float *row = a.C + m * a.ldc + a.n_begin;
-      fused_matmul_epilogue(j->ctx, row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
+      j->epilogue.apply(row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
     }
   }
 }
@@ -83,7 +80,7 @@ void dot_rows(const float *A, int64_t M, int64_t K, const float *B, int64_t n0, 
 }
 
 struct FusedNtJob {
-  KernelContext *ctx;
+  Epilogue epilogue;
   const float *A, *B;
   float *C;
   int64_t M, K, N;
@@ -96,7 +93,7 @@ void run_fused_nt_units(void *arg, int64_t begin, int64_t end) {
     dot_rows(j->A, j->M, j->K, j->B, n0, n1, j->C, j->N);
     for (int64_t m = 0; m < j->M; ++m) {
       float *row = j->C + m * j->N + n0;
-      fused_matmul_epilogue(j->ctx, row, m, n0, n1 - n0, j->N, row);
+      j->epilogue.apply(row, m, n0, n1 - n0, j->N, row);
     }
   }
 }
@@ -108,13 +105,10 @@ bool fused_matmul_nt(KernelContext *ctx) {
   if (a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 || a.rank < 1 || a.dims[a.rank - 1] != b.dims[1])
     return false;
   int64_t k = b.dims[1], n = b.dims[0];
-  FusedNtJob job{ctx, a.as<float>(), b.as<float>(), y.as<float>(), k ? a.numel() / k : y.numel() / (n ? n : 1), k, n};
+  FusedNtJob job{Epilogue(ctx, 2), a.as<float>(), b.as<float>(), y.as<float>(), k ? a.numel() / k : y.numel() / (n ? n : 1), k, n};
   if (y.numel() == 0) return true;
   int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
-  if (ctx->parallel_for)
-    ctx->parallel_for(ctx->runner, blocks, 1, run_fused_nt_units, &job);
-  else
-    run_fused_nt_units(&job, 0, blocks);
+  parallel(ctx, blocks, 1, [&](int64_t b, int64_t e) { run_fused_nt_units(&job, b, e); });
   return true;
 }
 
@@ -126,7 +120,7 @@ bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
   if (ctx->attrs->get_int("trans_b", 0) != 0) return fused_matmul_nt(ctx);
   if (a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 || a.rank < 1 || a.dims[a.rank - 1] != b.dims[0])
     return false;
-  FusedJob job{ctx, fn, {}};
+  FusedJob job{Epilogue(ctx, 2), fn, {}};
   int64_t k = b.dims[0], n = b.dims[1];
   job.args.M = k ? a.numel() / k : y.numel() / (n ? n : 1);
   job.args.N = n;
@@ -140,10 +134,7 @@ bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
   int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
   if (y.numel() == 0)
     return true;
-  if (ctx->parallel_for)
-    ctx->parallel_for(ctx->runner, blocks, 1, run_fused_units, &job);
-  else
-    run_fused_units(&job, 0, blocks);
+  parallel(ctx, blocks, 1, [&](int64_t b, int64_t e) { run_fused_units(&job, b, e); });
   return true;
 }
 

@@ -68,19 +68,14 @@ int infer_fused_matmul(KernelContext *ctx) {
 int run_fused_matmul(KernelContext *ctx) {
   MatMulShape s;
   if (int st = fused_matmul_shape(ctx, &s)) return st;
-  Act act;
-  parse_activation(*ctx->attrs, &act);
-  float lo = ctx->attrs->get_float("clip_min", -INFINITY), hi = ctx->attrs->get_float("clip_max", INFINITY);
+  const Epilogue epilogue(ctx, 2);
   const float *a = input(ctx, 0)->as<float>(), *b = input(ctx, 1)->as<float>();
-  const float *bias = input(ctx, 2) ? input(ctx, 2)->as<float>() : nullptr;
-  const float *mul = input(ctx, 3) ? input(ctx, 3)->as<float>() : nullptr;
-  const float *res = input(ctx, 4) ? input(ctx, 4)->as<float>() : nullptr;
   float *y = output(ctx, 0)->as<float>();
   parallel(ctx, s.rows, 1, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float *ar = a + r * s.k;
       float *yr = y + r * s.n;
-      for (int64_t j = 0; j < s.n; ++j) yr[j] = bias ? bias[j] : 0.0f;
+      for (int64_t j = 0; j < s.n; ++j) yr[j] = 0.0f;
       for (int64_t p = 0; p < s.k; ++p) {
         float av = ar[p];
         if (s.trans_b) {
@@ -90,12 +85,7 @@ int run_fused_matmul(KernelContext *ctx) {
           for (int64_t j = 0; j < s.n; ++j) yr[j] += av * br[j];
         }
       }
-      for (int64_t j = 0; j < s.n; ++j) {
-        float v = apply_activation(act, yr[j], lo, hi);
-        if (mul) v *= mul[r * s.n + j];
-        if (res) v += res[r * s.n + j];
-        yr[j] = v;
-      }
+      epilogue.apply(yr, r, 0, s.n, s.n, yr);
     }
   });
   return SLM_REF_OK;

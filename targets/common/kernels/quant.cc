@@ -64,6 +64,7 @@ int run_matmul_wq(KernelContext *ctx) {
   int64_t rows = l.k ? a.numel() / l.k : y.numel() / std::max<int64_t>(l.n, 1);
   int64_t group = l.group ? l.group : std::max<int64_t>(l.k, 1);
   int64_t row_bytes = q.dims[1], blocks = (l.n + kColumnBlock - 1) / kColumnBlock;
+  const Epilogue epilogue(ctx, 4);
   parallel(ctx, rows * blocks, 1, [&](int64_t b, int64_t e) {
     float acc[kColumnBlock], part[kColumnBlock];
     for (int64_t u = b; u < e; ++u) {
@@ -83,7 +84,7 @@ int run_matmul_wq(KernelContext *ctx) {
           acc[j] += scale_at(s, g * l.n + n0 + j) * (part[j] - z * xsum);
         }
       }
-      matmul_epilogue(ctx, acc, m, n0, nn, l.n, y.as<float>() + m * l.n + n0);
+      epilogue.apply(acc, m, n0, nn, l.n, y.as<float>() + m * l.n + n0);
     }
   });
   return SLM_REF_OK;

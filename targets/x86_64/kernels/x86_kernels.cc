@@ -2,6 +2,7 @@
 #include "x86_kernels.h"
 
 #include "epilogue.h"
+#include "kernel_util.h"
 #include "gemm_f32.h"
 #include "gemm_f32_matmul.h"
 #include "matmul_wq.h"
@@ -13,7 +14,7 @@ namespace slm {
 namespace {
 
 struct WqJob {
-  KernelContext *ctx;
+  Epilogue epilogue;
   slm_matmul_wq_args_t args;
   int64_t blocks; // 64-column blocks
 };
@@ -28,7 +29,7 @@ void run_wq_units(void *arg, int64_t begin, int64_t end) {
     slm_matmul_wq__avx512f(&a);
     for (int64_t m = 0; m < a.M; ++m) {
       float *row = a.C + m * a.ldc + a.n_begin;
-      matmul_epilogue(j->ctx, row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
+      j->epilogue.apply(row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
     }
   }
 }
@@ -40,7 +41,7 @@ int run_matmul_wq_avx512(KernelContext *ctx) {
   Tensor &y = *ctx->outputs[0];
   int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0), group = ctx->attrs->get_int("group_size", 0);
   if (s.dtype != kF16 || k <= 0 || n <= 0) return find_ref_kernel("slm.matmul_wq")->run(ctx);
-  WqJob job{ctx, {}, (n + 63) / 64};
+  WqJob job{Epilogue(ctx, 4), {}, (n + 63) / 64};
   job.args.M = a.numel() / k;
   job.args.K = k;
   job.args.N = n;
@@ -54,10 +55,7 @@ int run_matmul_wq_avx512(KernelContext *ctx) {
   job.args.group = group > 0 ? group : k;
   job.args.C = y.as<float>();
   job.args.ldc = n;
-  if (ctx->parallel_for)
-    ctx->parallel_for(ctx->runner, job.blocks, 1, run_wq_units, &job);
-  else
-    run_wq_units(&job, 0, job.blocks);
+  parallel(ctx, job.blocks, 1, [&](int64_t b, int64_t e) { run_wq_units(&job, b, e); });
   return SLM_REF_OK;
 }
 
