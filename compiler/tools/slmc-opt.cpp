@@ -3,6 +3,7 @@
 #include "passes/common/Passes.h"
 #include "passes/fusion/Passes.h"
 #include "passes/quant/Passes.h"
+#include "passes/prune/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -15,6 +16,7 @@ int main(int argc, char **argv) {
   slmc::registerSlmCommonPasses();
   slmc::registerSlmFusionPasses();
   slmc::registerSlmQuantPasses();
+  slmc::registerSlmPrunePasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "slm optimizer driver\n", registry));

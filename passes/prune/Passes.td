@@ -1,0 +1,89 @@
+// Passes.td — structured pruning passes on the slm dialect.
+#ifndef SLM_PRUNE_PASSES
+#define SLM_PRUNE_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def PruneFfn : Pass<"slm-prune-ffn", "mlir::ModuleOp"> {
+  let summary = "Remove the least important FFN intermediate channels (gate/up columns and down rows together)";
+  let description = [{
+    A feed-forward block after fusion is `up = fused_matmul(x, Wu, mul = gate)` (SwiGLU, with
+    `gate = fused_matmul(x, Wg, activation)`) or `up = fused_matmul(x, Wu, bias, activation)`
+    (GELU MLP), followed by `down = fused_matmul(up, Wd, ...)`. Every epilogue of gate and up is
+    per channel, so dropping intermediate channel c means dropping column c of Wg and Wu (and
+    their biases) and row c of Wd: the matrices really shrink and the block computes the same
+    function minus that channel's contribution.
+
+    Channel importance: with `slm.act_sq` on the down projection (calibration, E[h_c^2] of the
+    intermediate activation) it is E[h_c^2] * |Wd[c,:]|^2, the expected squared contribution of
+    the channel to the output; otherwise |Wg[:,c]| * |Wu[:,c]| * |Wd[c,:]| (weight magnitude).
+    The kept count is rounded up to a multiple of 16 (the microkernels' column block) when the
+    block has at least 64 channels. With `bias-correction` and `slm.act_mean`, the mean
+    contribution of the removed channels, sum_c E[h_c] * Wd[c,:], is folded into the down
+    projection's bias. Intermediates with other users, multipliers that are not a constant-weight
+    projection and residuals on gate/up are near misses: left alone and reported as skipped.
+
+    Before (fraction = 0.5):
+    ```mlir
+    %g = "slm.fused_matmul"(%x, %wg) {activation = "silu"} : (tensor<1x?x8xf32>, tensor<8x4xf32>) -> tensor<1x?x4xf32>
+    %u = "slm.fused_matmul"(%x, %wu, %g) : (tensor<1x?x8xf32>, tensor<8x4xf32>, tensor<1x?x4xf32>) -> tensor<1x?x4xf32>
+    %y = "slm.fused_matmul"(%u, %wd, %x) : (tensor<1x?x4xf32>, tensor<4x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x8xf32>
+    ```
+    After:
+    ```mlir
+    %g = "slm.fused_matmul"(%x, %wg2) {activation = "silu"} : (tensor<1x?x8xf32>, tensor<8x2xf32>) -> tensor<1x?x2xf32>
+    %u = "slm.fused_matmul"(%x, %wu2, %g) : (tensor<1x?x8xf32>, tensor<8x2xf32>, tensor<1x?x2xf32>) -> tensor<1x?x2xf32>
+    %y = "slm.fused_matmul"(%u, %wd2, %x) : (tensor<1x?x2xf32>, tensor<2x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x8xf32>
+    ```
+    Each block is recorded in the module's `slm.prune_report`.
+  }];
+  let options = [
+    Option<"fraction", "fraction", "double", "0.25", "Fraction of intermediate channels to remove (0..1)">,
+    Option<"biasCorrection", "bias-correction", "bool", "false",
+           "Fold the removed channels' mean contribution into the down projection's bias (needs slm.act_mean)">
+  ];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def PruneHeads : Pass<"slm-prune-heads", "mlir::ModuleOp"> {
+  let summary = "Remove the least important attention heads (Q/K/V columns, O rows, head counts, KV cache shape)";
+  let description = [{
+    An `slm.attention` whose q, k and v are constant-weight `slm.fused_matmul` projections and
+    whose output feeds one constant-weight output projection loses whole heads: the Q columns
+    and O rows of a removed query head, and the K/V columns of a removed KV head, go away and
+    `num_heads`/`kv_num_heads` shrink (head_dim, scale and the RoPE tables stay). The grouping
+    stays valid: either whole KV groups are removed (a KV head with all query heads that read
+    it; the KV cache inputs/outputs lose that head, so the function signature changes) or the
+    same number of query heads is removed from every group (the KV cache keeps its shape),
+    whichever comes closer to `fraction` of the query heads; ties remove whole groups, which
+    also shrinks K, V and the cache.
+
+    Head importance: with `slm.act_sq` on the output projection (calibration) the sum over the
+    head's channels of E[o_c^2] * |Wo[c,:]|^2; otherwise |Wv[:, kv(h)]| * |Wo[h,:]| (the value
+    path sets the size of a head's output). A group scores the sum of its query heads. Past
+    KV inputs must be function arguments read only by this attention (and Shape ops), presents
+    must go only to the return; anything else is a near miss, left alone and reported.
+
+    Before (fraction = 0.5, 2 heads, 2 KV heads, head_dim 2):
+    ```mlir
+    %o, %pk, %pv = "slm.attention"(%q, %k, %v, %past_k, %past_v) {num_heads = 2, kv_num_heads = 2, ...}
+        : (tensor<1x?x4xf32>, tensor<1x?x4xf32>, tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>)
+        -> (tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>)
+    ```
+    After (Q/K/V weights 4x2, O weight 2x4, function arguments and results follow):
+    ```mlir
+    %o, %pk, %pv = "slm.attention"(%q, %k, %v, %past_k, %past_v) {num_heads = 1, kv_num_heads = 1, ...}
+        : (tensor<1x?x2xf32>, tensor<1x?x2xf32>, tensor<1x?x2xf32>, tensor<1x1x?x2xf32>, tensor<1x1x?x2xf32>)
+        -> (tensor<1x?x2xf32>, tensor<1x1x?x2xf32>, tensor<1x1x?x2xf32>)
+    ```
+    Each attention is recorded in the module's `slm.prune_report`.
+  }];
+  let options = [
+    Option<"fraction", "fraction", "double", "0.25", "Fraction of query heads to remove (0..1)">,
+    Option<"biasCorrection", "bias-correction", "bool", "false",
+           "Fold the removed heads' mean contribution into the output projection's bias (needs slm.act_mean)">
+  ];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+#endif // SLM_PRUNE_PASSES

@@ -1,0 +1,71 @@
+// Finds the blocks structured pruning can shrink (FFN channel chains, attention heads) and the
+// weight-slicing helpers the pruning passes share.
+#pragma once
+
+#include "SlmDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+// up(x) [* gate(x)] -> down: the intermediate channels between `up`/`gate` outputs and `down`'s
+// input rows. gate is null for a plain (non-gated) MLP.
+struct FfnSite {
+  slm::FusedMatMulOp gate, up, down;
+  std::string layer;
+  int64_t channels = 0;
+};
+
+// q/k/v projections -> attention -> o projection.
+struct HeadSite {
+  slm::FusedMatMulOp q, k, v, o;
+  slm::AttentionOp attention;
+  std::string layer;
+  int64_t heads = 0, kvHeads = 0, headDim = 0;
+};
+
+struct SkippedSite {
+  std::string layer, kind, reason;
+};
+
+struct PruneSites {
+  std::vector<FfnSite> ffn;
+  std::vector<HeadSite> heads;
+  std::vector<SkippedSite> skipped; // near misses, with the reason they were left alone
+};
+
+// Scans every function of `module` in walk order (deterministic: the calibration step and the
+// passes see the same list for the same IR).
+PruneSites findPruneSites(mlir::ModuleOp module);
+
+// A fused_matmul's constant weight as float32, in its stored layout (trans_b: [N, K], else [K, N]).
+struct Weight {
+  slm::ConstantOp constant;
+  std::vector<float> values;
+  int64_t k = 0, n = 0;
+  bool transB = false;
+  float at(int64_t row, int64_t col) const { // row in K, col in N
+    return transB ? values[size_t(col * k + row)] : values[size_t(row * n + col)];
+  }
+};
+// False when the weight is not a float32 constant matrix with a static shape.
+bool readWeight(slm::FusedMatMulOp op, Weight *out);
+// Float32 contents of a constant (resource blob or dense attribute); empty when not float32.
+std::vector<float> constantFloats(slm::ConstantOp c);
+
+// Keeps only output channels `keep` (ascending) of op: weight columns, bias, result's last dim.
+void sliceOutputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep);
+// Keeps only input channels `keep` (ascending) of op: weight rows. With `meanIn` (E[x_c] of the
+// input, K entries) the removed channels' mean contribution is added to the bias (created if absent).
+void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const std::vector<float> *meanIn);
+
+// Fp32 bytes of a fused_matmul's weight and bias.
+int64_t weightBytes(slm::FusedMatMulOp op);
+// Float array attribute `name` of op with `size` entries, or empty.
+std::vector<float> floatArrayAttr(mlir::Operation *op, llvm::StringRef name, int64_t size);
+
+} // namespace slmc
