@@ -37,3 +37,4 @@ else
 fi
 
 "$repo_root/scripts/install-peers.sh" "$repo_root/build/peers"
+"$repo_root/scripts/install-tokenizers.sh" "$repo_root/build/tokenizers"
