@@ -1,4 +1,4 @@
-// slm-fuse-norm: the exporter's RMSNorm decomposition → slm.rms_norm.
+// slm-fuse-norm: the exporters' RMSNorm and LayerNorm decompositions → slm.rms_norm / LayerNormalization.
 #include "passes/fusion/Match.h"
 #include "passes/fusion/Passes.h"
 
@@ -76,7 +76,32 @@ std::optional<RmsMatch> matchNormalized(Value n) {
   return std::nullopt;
 }
 
-// Mul(normalized(x), w) with w a constant of the last dim's size → slm.rms_norm(x, w).
+// A constant 1-D f32 tensor of `d` elements (a norm's weight or bias).
+bool isVectorConst(Value v, int64_t d) {
+  auto t = f32Tensor(v);
+  return isConstant(v) && t && t.getRank() == 1 && t.getDimSize(0) == d;
+}
+
+// LayerNorm is RMSNorm of the centred input: the matched x is d = Sub(x0, ReduceMean(x0)) over
+// the last axis, the mean used only there and d used only by the square and the normalization.
+// Returns x0, or null when x is not centred that way.
+Value matchCentred(Value x, Operation *normalized) {
+  Operation *sub = defOf(x, "Sub");
+  if (!sub) return {};
+  Value x0 = sub->getOperand(0), mean = sub->getOperand(1);
+  Operation *rm = defOf(mean, "ReduceMean");
+  auto t = f32Tensor(x0);
+  if (!rm || !t || rm->getOperand(0) != x0 || !hasOneUse(mean) || !isLastAxisMean(rm, t.getRank())) return {};
+  llvm::SmallPtrSet<Operation *, 4> users{normalized};
+  for (Operation *u : x.getUsers())
+    if (u != normalized && (isOp(u, "Mul") || isOp(u, "Pow")) && hasOneUse(u->getResult(0)) && isSquareOf(u->getResult(0), x))
+      users.insert(u);
+  return usesWithin(x, users) && x.getType() == x0.getType() ? x0 : Value();
+}
+
+// Mul(normalized(x), w) with w a constant of the last dim's size → slm.rms_norm(x, w); when x is
+// centred (LayerNorm), → LayerNormalization(x0, w[, b]) over the last axis, taking in a following
+// Add of a constant bias b.
 struct FuseRmsNorm : RewritePattern {
   FuseRmsNorm(MLIRContext *ctx) : RewritePattern("slm.Mul", 1, ctx) {}
   LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
@@ -86,15 +111,41 @@ struct FuseRmsNorm : RewritePattern {
       if (!m) continue;
       auto xt = f32Tensor(m->x), wt = f32Tensor(w);
       int64_t d = xt.getDimSize(xt.getRank() - 1);
-      if (!isConstant(w) || !wt || wt.getRank() != 1 || wt.getDimSize(0) != d || ShapedType::isDynamic(d) ||
-          op->getResult(0).getType() != m->x.getType())
+      if (!isVectorConst(w, d) || ShapedType::isDynamic(d) || op->getResult(0).getType() != m->x.getType())
         continue;
+      if (Value x0 = matchCentred(m->x, n.getDefiningOp())) {
+        rewriteLayerNorm(rewriter, op, x0, w, m->eps);
+        return success();
+      }
       auto norm = rewriter.create<slm::RmsNormOp>(op->getLoc(), xt, m->x, w, rewriter.getF32FloatAttr(m->eps));
       copyNames(op, norm);
       replaceAndClean(rewriter, op, norm->getResults());
       return success();
     }
     return failure();
+  }
+
+  static void rewriteLayerNorm(PatternRewriter &rewriter, Operation *mul, Value x0, Value w, double eps) {
+    auto xt = f32Tensor(x0);
+    int64_t d = xt.getDimSize(xt.getRank() - 1);
+    Operation *root = mul;
+    Value bias;
+    Value y = mul->getResult(0);
+    if (hasOneUse(y)) {
+      Operation *add = *y.getUsers().begin();
+      Value b;
+      if (commuted(add, "Add", [&](Value v) { return v == y; }, y, b) && isVectorConst(b, d) &&
+          add->getResult(0).getType() == xt) {
+        root = add;
+        bias = b;
+      }
+    }
+    rewriter.setInsertionPoint(root);
+    auto norm = rewriter.create<slm::OnnxLayerNormalizationOp>(
+        root->getLoc(), xt, Type(), Type(), x0, w, bias, rewriter.getI64IntegerAttr(-1),
+        rewriter.getF32FloatAttr(eps), rewriter.getI64IntegerAttr(1));
+    copyNames(root, norm);
+    replaceAndClean(rewriter, root, norm->getResult(0));
   }
 };
 

@@ -5,7 +5,7 @@
 include "mlir/Pass/PassBase.td"
 
 def FuseNorm : Pass<"slm-fuse-norm", "mlir::func::FuncOp"> {
-  let summary = "Fuse the RMSNorm decomposition into slm.rms_norm";
+  let summary = "Fuse RMSNorm and LayerNorm decompositions into slm.rms_norm and LayerNormalization";
   let description = [{
     Matches `x * 1/sqrt(mean(x^2, -1) + eps) * w` as exporters write it (x^2 as Mul(x, x) or
     Pow(x, 2); 1/s as Div(1, s), Reciprocal(s) or x / s) with a constant `w` of the last dim's
@@ -25,8 +25,23 @@ def FuseNorm : Pass<"slm-fuse-norm", "mlir::func::FuncOp"> {
     ```mlir
     %y = "slm.rms_norm"(%x, %w) {epsilon = 1.0e-06 : f32}
     ```
+    The same graph over a centred input, `d = x - mean(x, -1)`, is LayerNorm as exporters
+    before opset 17 write it (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add); it
+    becomes one LayerNormalization over the last axis, taking in a following Add of a constant
+    bias:
+    ```mlir
+    %m = "slm.ReduceMean"(%x) {axes_attr = [-1], keepdims = 1}
+    %d = "slm.Sub"(%x, %m)
+    %sq = "slm.Pow"(%d, %two)   ...   %n = "slm.Div"(%d, %s)
+    %g = "slm.Mul"(%n, %w)
+    %y = "slm.Add"(%g, %b)
+    ```
+    After:
+    ```mlir
+    %y = "slm.LayerNormalization"(%x, %w, %b) {axis = -1, epsilon = 1.0e-05 : f32}
+    ```
     Left alone: a mean over another axis, a non-constant or wrongly sized weight, an
-    intermediate with another user.
+    intermediate with another user (for LayerNorm also the centred `d` or the first mean).
   }];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }

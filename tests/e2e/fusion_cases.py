@@ -46,6 +46,28 @@ def rms_norm_model(axis=-1, expose_sqrt=False):
                              outs, inits)
 
 
+def layer_norm_model(expose_centred=False):
+    """LayerNorm over the last axis of a [2, 4, 8] input as written before opset 17, plus a bias."""
+    rng = np.random.default_rng(2)
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["mu"], axes=[-1], keepdims=1),
+        helper.make_node("Sub", ["x", "mu"], ["d"]),
+        helper.make_node("Pow", ["d", "two"], ["sq"]),
+        helper.make_node("ReduceMean", ["sq"], ["var"], axes=[-1], keepdims=1),
+        helper.make_node("Add", ["var", "eps"], ["ve"]),
+        helper.make_node("Sqrt", ["ve"], ["std"]),
+        helper.make_node("Div", ["d", "std"], ["n"]),
+        helper.make_node("Mul", ["n", "w"], ["g"]),
+        helper.make_node("Add", ["g", "b"], ["y"]),
+    ]
+    outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4, 8])]
+    if expose_centred:
+        outs.append(helper.make_tensor_value_info("d", TensorProto.FLOAT, [2, 4, 8]))
+    inits = [const("eps", 1e-5), const("two", 2.0), const("w", rng.normal(size=8)), const("b", rng.normal(size=8))]
+    return helper.make_graph(nodes, "ln", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 8])],
+                             outs, inits)
+
+
 def mlp_model(expose_matmul=False):
     """relu(x @ W + b) + x, and a SwiGLU silu(x @ Wg) * (x @ Wu)."""
     rng = np.random.default_rng(1)
@@ -125,6 +147,10 @@ def main():
          lambda c: not c.get("rms_norm"), "left alone"),
         ("rms_norm_extra_consumer", save(rms_norm_model(expose_sqrt=True), w("rms_use.onnx")), [],
          lambda c: not c.get("rms_norm"), "left alone"),
+        ("layer_norm", save(layer_norm_model(), w("ln.onnx")), [],
+         lambda c: c.get("LayerNormalization") == 1 and not c.get("ReduceMean") and not c.get("Add"), "fused"),
+        ("layer_norm_extra_consumer", save(layer_norm_model(expose_centred=True), w("ln_use.onnx")), [],
+         lambda c: not c.get("LayerNormalization") and c.get("Sub") == 1, "left alone"),
         ("mlp", save(mlp_model(), w("mlp.onnx")), [],
          lambda c: c.get("fused_matmul") == 3 and not c.get("Relu") and not c.get("Sigmoid"), "fused"),
         ("mlp_extra_consumer", save(mlp_model(expose_matmul=True), w("mlp_use.onnx")), [],

@@ -96,3 +96,94 @@ func.func @rms_norm_runtime_weight(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> te
   %6 = "slm.Mul"(%5, %w) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
   return %6 : tensor<2x8xf32>
 }
+
+// -----
+
+// LayerNorm as pre-opset-17 exporters write it: centre, RMS-normalize, scale, shift.
+// CHECK-LABEL: func @layer_norm
+// CHECK: %[[N:.*]] = "slm.LayerNormalization"(%arg0, %{{.*}}, %{{.*}}) <{axis = -1 : i64, epsilon = 9.99999974E-6 : f32
+// CHECK-NOT: slm.ReduceMean
+// CHECK-NOT: slm.Add
+// CHECK: return %[[N]]
+func.func @layer_norm(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
+  %w = slm.constant dense<2.0> : tensor<8xf32> : tensor<8xf32>
+  %b = slm.constant dense<0.5> : tensor<8xf32> : tensor<8xf32>
+  %eps = slm.constant dense<1.0e-5> : tensor<f32> : tensor<f32>
+  %two = slm.constant dense<2.0> : tensor<f32> : tensor<f32>
+  %0 = "slm.ReduceMean"(%x) {axes = [-1], keepdims = 1 : i64} : (tensor<?x?x8xf32>) -> tensor<?x?x1xf32>
+  %1 = "slm.Sub"(%x, %0) : (tensor<?x?x8xf32>, tensor<?x?x1xf32>) -> tensor<?x?x8xf32>
+  %2 = "slm.Pow"(%1, %two) : (tensor<?x?x8xf32>, tensor<f32>) -> tensor<?x?x8xf32>
+  %3 = "slm.ReduceMean"(%2) {axes = [-1], keepdims = 1 : i64} : (tensor<?x?x8xf32>) -> tensor<?x?x1xf32>
+  %4 = "slm.Add"(%3, %eps) : (tensor<?x?x1xf32>, tensor<f32>) -> tensor<?x?x1xf32>
+  %5 = "slm.Sqrt"(%4) : (tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+  %6 = "slm.Div"(%1, %5) : (tensor<?x?x8xf32>, tensor<?x?x1xf32>) -> tensor<?x?x8xf32>
+  %7 = "slm.Mul"(%6, %w) : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %8 = "slm.Add"(%b, %7) : (tensor<8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  return %8 : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Without a bias Add the LayerNormalization has no B; Mul(d, d) squares as well as Pow.
+// CHECK-LABEL: func @layer_norm_no_bias
+// CHECK: %[[N:.*]] = "slm.LayerNormalization"(%arg0, %{{.*}}) <{axis = -1
+// CHECK: %[[R:.*]] = "slm.Relu"(%[[N]])
+// CHECK: return %[[R]]
+func.func @layer_norm_no_bias(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %w = slm.constant dense<2.0> : tensor<8xf32> : tensor<8xf32>
+  %eps = slm.constant dense<1.0e-5> : tensor<f32> : tensor<f32>
+  %0 = "slm.ReduceMean"(%x) {axes = [1], keepdims = 1 : i64} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %1 = "slm.Sub"(%x, %0) : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %2 = "slm.Mul"(%1, %1) : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %3 = "slm.ReduceMean"(%2) {axes = [-1], keepdims = 1 : i64} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %4 = "slm.Add"(%3, %eps) : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %5 = "slm.Sqrt"(%4) : (tensor<2x1xf32>) -> tensor<2x1xf32>
+  %6 = "slm.Div"(%1, %5) : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %7 = "slm.Mul"(%w, %6) : (tensor<8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %8 = "slm.Relu"(%7) : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %8 : tensor<2x8xf32>
+}
+
+// -----
+
+// Near miss: the centred d is also returned, so it cannot disappear into a LayerNormalization;
+// the rest is still an RMSNorm of d.
+// CHECK-LABEL: func @layer_norm_centred_escapes
+// CHECK-NOT: slm.LayerNormalization
+// CHECK: "slm.Sub"
+// CHECK: "slm.rms_norm"
+func.func @layer_norm_centred_escapes(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %w = slm.constant dense<2.0> : tensor<8xf32> : tensor<8xf32>
+  %eps = slm.constant dense<1.0e-5> : tensor<f32> : tensor<f32>
+  %two = slm.constant dense<2.0> : tensor<f32> : tensor<f32>
+  %0 = "slm.ReduceMean"(%x) {axes = [-1], keepdims = 1 : i64} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %1 = "slm.Sub"(%x, %0) : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %2 = "slm.Pow"(%1, %two) : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %3 = "slm.ReduceMean"(%2) {axes = [-1], keepdims = 1 : i64} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %4 = "slm.Add"(%3, %eps) : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %5 = "slm.Sqrt"(%4) : (tensor<2x1xf32>) -> tensor<2x1xf32>
+  %6 = "slm.Div"(%1, %5) : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %7 = "slm.Mul"(%6, %w) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %7, %1 : tensor<2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// Near miss: the centring mean runs over axis 0, so this is not a LayerNorm over the last axis.
+// CHECK-LABEL: func @layer_norm_wrong_mean_axis
+// CHECK-NOT: slm.LayerNormalization
+// CHECK: "slm.ReduceMean"(%arg0) <{axes = [0]
+func.func @layer_norm_wrong_mean_axis(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %w = slm.constant dense<2.0> : tensor<8xf32> : tensor<8xf32>
+  %eps = slm.constant dense<1.0e-5> : tensor<f32> : tensor<f32>
+  %two = slm.constant dense<2.0> : tensor<f32> : tensor<f32>
+  %0 = "slm.ReduceMean"(%x) {axes = [0], keepdims = 1 : i64} : (tensor<2x8xf32>) -> tensor<1x8xf32>
+  %1 = "slm.Sub"(%x, %0) : (tensor<2x8xf32>, tensor<1x8xf32>) -> tensor<2x8xf32>
+  %2 = "slm.Pow"(%1, %two) : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
+  %3 = "slm.ReduceMean"(%2) {axes = [-1], keepdims = 1 : i64} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %4 = "slm.Add"(%3, %eps) : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+  %5 = "slm.Sqrt"(%4) : (tensor<2x1xf32>) -> tensor<2x1xf32>
+  %6 = "slm.Div"(%1, %5) : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+  %7 = "slm.Mul"(%6, %w) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %7 : tensor<2x8xf32>
+}
