@@ -4,6 +4,7 @@
 #include "emit/ArtifactWriter.h"
 #include "import/OnnxImporter.h"
 #include "pipeline/PassPipeline.h"
+#include "pipeline/Prune.h"
 #include "pipeline/Quantize.h"
 #include "pipeline/Targets.h"
 
@@ -45,8 +46,14 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: " << bad << "\n";
     return kExitBadInput;
   }
+  if (std::string bad = checkPruneOptions(options); !bad.empty()) {
+    llvm::errs() << "slmc: error: " << bad << "\n";
+    return kExitBadInput;
+  }
   if (options.printPipeline) {
     printPipeline(options, llvm::outs());
+    if (options.prune.find("heads") != std::string::npos) llvm::outs() << "slm-prune-heads\n";
+    if (options.prune.find("ffn") != std::string::npos) llvm::outs() << "slm-prune-ffn\n";
     if (!options.quantize.empty()) llvm::outs() << "slm-quantize-weights\n";
     return kExitOk;
   }
@@ -61,6 +68,9 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: " << options.input << ": the pass pipeline failed\n";
     return kExitRuntime;
   }
+  // Prune before quantizing: the quantizer then sees (and reports) the smaller matrices.
+  if (int rc = runPruning(*imported.module, options); rc != kExitOk) return rc;
+  if (!options.prune.empty()) printPruneReport(*imported.module, llvm::errs());
   if (mlir::failed(runQuantization(*imported.module, options))) {
     llvm::errs() << "slmc: error: " << options.input << ": quantization failed\n";
     return kExitRuntime;
@@ -77,6 +87,10 @@ int compileModel(const CompileOptions &options) {
   if (!options.quantize.empty()) {
     emit.metadata.push_back({"quantize", options.quantize});
     emit.metadata.push_back({"quant", quantReportJson(*imported.module)});
+  }
+  if (!options.prune.empty()) {
+    emit.metadata.push_back({"prune_spec", options.prune});
+    emit.metadata.push_back({"prune", pruneReportJson(*imported.module)});
   }
   EmitStats stats;
   std::string error;

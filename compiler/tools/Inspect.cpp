@@ -78,12 +78,18 @@ int inspectArtifact(const std::string &path, bool json) {
   llvm::json::Array outputs = g ? names(g, g->outputs()) : llvm::json::Array{};
   llvm::json::Object meta;
   llvm::json::Value quant = llvm::json::Array{};
+  llvm::json::Value prune = nullptr; // null: not pruned
   if (m->metadata())
     for (auto *kv : *m->metadata()) {
       if (!kv->key()) continue;
       std::string value = kv->value() ? kv->value()->str() : "";
       if (kv->key()->str() == "quant") { // the per-layer quantization table, as JSON
         if (auto parsed = llvm::json::parse(value)) quant = std::move(*parsed);
+        else llvm::consumeError(parsed.takeError());
+        continue;
+      }
+      if (kv->key()->str() == "prune") { // the per-layer pruning report, as JSON
+        if (auto parsed = llvm::json::parse(value)) prune = std::move(*parsed);
         else llvm::consumeError(parsed.takeError());
         continue;
       }
@@ -100,6 +106,7 @@ int inspectArtifact(const std::string &path, bool json) {
                           {"outputs", std::move(outputs)},
                           {"metadata", std::move(meta)},
                           {"quant", std::move(quant)},
+                          {"prune", std::move(prune)},
                           {"ops", std::move(ops)}};
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   return 0;

@@ -18,6 +18,7 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
           [--quantize=w8|w4 [--group-size=G] [--asymmetric] [--keep-float=RE]]
+          [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]
   inspect ART.slm [--json]                                         summarize an artifact
@@ -56,7 +57,17 @@ int cmdCompile(int argc, char **argv) {
       "group-size", po::value(&opt.groupSize), "quantization group along K: 0 (per channel), 32, 64, 128")(
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
-      "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float");
+      "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
+      "prune", po::value(&opt.prune),
+      "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
+      "channels, heads:F fraction F of the attention heads (whole KV groups or the same count per group). "
+      "magnitude:S and 2:4 are refused: without a sparse kernel that beats the dense one on this CPU they "
+      "would make nothing smaller or faster")(
+      "calibration-data", po::value(&opt.calibrationData),
+      "folder of <input>.npy files, or of one such folder per input set: pruning importance from activations "
+      "(run through the runtime on this host) and the pruned model's error against the unpruned one")(
+      "prune-bias-correction", po::bool_switch(&opt.pruneBiasCorrection),
+      "fold the removed channels' mean contribution into the next projection's bias (needs --calibration-data)");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);

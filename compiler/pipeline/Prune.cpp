@@ -1,0 +1,501 @@
+// `--prune`: spec parsing, calibration statistics and error measurement through the runtime on the
+// host, the slm-prune-heads/slm-prune-ffn passes, and the per-layer report.
+#include "pipeline/Prune.h"
+
+#include "emit/ArtifactWriter.h"
+#include "import/OnnxImporter.h"
+#include "passes/prune/Passes.h"
+#include "passes/prune/PruneSites.h"
+#include "pipeline/Targets.h"
+
+#include "slm_runtime.h"
+#include "tensor_io.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace slmc {
+namespace {
+
+using namespace mlir;
+
+constexpr const char *kSiteAttr = "slm.prune_site";       // consumer op of pruning site i (removed before emit)
+constexpr const char *kOutputsAttr = "slm.prune_outputs"; // model-output errors on the calibration sets
+constexpr const char *kMetaAttr = "slm.prune_meta";       // spec and calibration set count
+
+struct PruneSpec {
+  double ffn = -1, heads = -1;
+};
+
+std::string parseSpec(const std::string &text, PruneSpec *spec) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(text).split(parts, ',', -1, false);
+  if (parts.empty()) return "--prune needs a SPEC (ffn:F, heads:F)";
+  for (llvm::StringRef p : parts) {
+    p = p.trim();
+    if (p == "2:4")
+      return "--prune=2:4 is not available: a 2:4 fp32 GEMV kernel was not measured to beat dense (see "
+             "`slmc compile --help`); use ffn:F or heads:F";
+    auto [kind, value] = p.split(':');
+    double f = 0;
+    if (kind == "magnitude")
+      return "--prune=magnitude:S is not available: unstructured sparsity has no sparse kernel, so it would "
+             "neither shrink nor speed up the artifact; use ffn:F or heads:F";
+    if ((kind != "ffn" && kind != "heads") || value.empty() || value.getAsDouble(f) || !(f > 0 && f < 1))
+      return "--prune entry '" + p.str() + "' must be ffn:F or heads:F with 0 < F < 1";
+    (kind == "ffn" ? spec->ffn : spec->heads) = f;
+  }
+  return "";
+}
+
+const TargetInfo *hostTarget() {
+#if defined(__x86_64__)
+  return findTarget("x86_64");
+#elif defined(__aarch64__)
+  return findTarget("arm64");
+#elif defined(__riscv)
+  return findTarget("riscv64");
+#else
+  return nullptr;
+#endif
+}
+
+// ---- calibration sets
+
+struct CalibSet {
+  std::string name;
+  std::vector<slm_tools::HostTensor> inputs; // HostTensor::name = the input's name (file stem)
+};
+
+std::vector<std::string> sortedEntries(const std::string &dir, bool wantDirs) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec)) {
+    bool isDir = llvm::sys::fs::is_directory(it->path());
+    if (isDir == wantDirs && (isDir || llvm::StringRef(it->path()).ends_with(".npy"))) out.push_back(it->path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string loadSet(const std::string &dir, CalibSet *set) {
+  set->name = dir;
+  for (const std::string &file : sortedEntries(dir, false)) {
+    slm_tools::HostTensor t;
+    std::string err;
+    if (!slm_tools::read_tensor_file(file, &t, &err)) return err;
+    t.name = llvm::sys::path::stem(file).str();
+    set->inputs.push_back(std::move(t));
+  }
+  return "";
+}
+
+// DIR holds `<input name>.npy` files (one set) or one folder of them per set.
+std::string loadCalibration(const std::string &dir, std::vector<CalibSet> *sets) {
+  if (!llvm::sys::fs::is_directory(dir)) return "--calibration-data " + dir + ": not a directory";
+  if (!sortedEntries(dir, false).empty()) {
+    sets->emplace_back();
+    return loadSet(dir, &sets->back());
+  }
+  for (const std::string &sub : sortedEntries(dir, true)) {
+    if (sortedEntries(sub, false).empty()) continue;
+    sets->emplace_back();
+    if (std::string err = loadSet(sub, &sets->back()); !err.empty()) return err;
+  }
+  if (sets->empty()) return "--calibration-data " + dir + ": no .npy input files (DIR/<input>.npy or DIR/<set>/<input>.npy)";
+  return "";
+}
+
+// ---- running a module on the host
+
+using Outputs = std::vector<slm_tools::HostTensor>; // one run's outputs, in artifact order
+
+// An input a set leaves out is fed empty along its first symbolic dim that is not a batch dim
+// (an LM's empty KV cache); anything else must be given.
+std::string emptyInput(const slm_tensor_info_t &info, slm_tensor_t *t) {
+  t->dtype = info.dtype;
+  t->rank = info.rank;
+  bool zeroed = false;
+  for (int d = 0; d < info.rank; ++d) {
+    const char *name = info.dim_names ? info.dim_names[d] : nullptr;
+    t->dims[d] = info.max_dims[d];
+    if (name && llvm::StringRef(name).contains("batch")) t->dims[d] = 1;
+    else if (name && !zeroed) t->dims[d] = 0, zeroed = true;
+  }
+  t->data = nullptr;
+  t->nbytes = 0;
+  return zeroed ? "" : std::string("no file for input '") + info.name + "' (only inputs with a symbolic dim may be left out)";
+}
+
+std::string runOnHost(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                      std::vector<Outputs> *runs) {
+  const TargetInfo *host = hostTarget();
+  if (!host) return "calibration needs a host target (x86_64, arm64 or riscv64)";
+  llvm::SmallString<128> path;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("slmc-prune", "slm", path))
+    return "cannot create a temporary file: " + ec.message();
+  EmitOptions emit;
+  emit.target = host;
+  emit.dimBounds = options.dimBounds;
+  EmitStats stats;
+  std::string err;
+  if (!writeArtifact(module, emit, path.str().str(), &stats, &err)) {
+    llvm::sys::fs::remove(path);
+    return err;
+  }
+  slm_model_t *model = nullptr;
+  slm_session_t *session = nullptr;
+  auto done = [&](std::string msg) {
+    if (session) slm_session_free(session);
+    if (model) slm_model_free(model);
+    llvm::sys::fs::remove(path);
+    return msg;
+  };
+  if (slm_model_load_file(path.c_str(), &model) != SLM_OK || slm_session_create(model, nullptr, &session) != SLM_OK)
+    return done(slm_last_error());
+  for (const CalibSet &set : sets) {
+    for (size_t i = 0; i < slm_model_input_count(model); ++i) {
+      slm_tensor_info_t info;
+      slm_model_input_info(model, i, &info);
+      slm_tensor_t value{};
+      auto given = std::find_if(set.inputs.begin(), set.inputs.end(),
+                                [&](const slm_tools::HostTensor &t) { return t.name == info.name; });
+      if (given == set.inputs.end()) {
+        if (std::string why = emptyInput(info, &value); !why.empty()) return done(set.name + ": " + why);
+      } else {
+        value.dtype = given->dtype;
+        value.rank = int32_t(given->dims.size());
+        for (size_t d = 0; d < given->dims.size() && d < SLM_MAX_RANK; ++d) value.dims[d] = given->dims[d];
+        value.data = given->data.data();
+        value.nbytes = given->data.size();
+      }
+      if (slm_session_set_input(session, info.name, &value) != SLM_OK) return done(set.name + ": " + slm_last_error());
+    }
+    if (slm_session_reset_state(session) != SLM_OK || slm_session_run(session) != SLM_OK)
+      return done(set.name + ": " + slm_last_error());
+    Outputs outs(slm_model_output_count(model));
+    for (size_t i = 0; i < outs.size(); ++i) {
+      slm_tensor_t t;
+      if (slm_session_get_output(session, i, &t) != SLM_OK ||
+          !slm_tools::host_tensor_from_slm(t, "output", &outs[i], &err))
+        return done(set.name + ": " + (err.empty() ? slm_last_error() : err));
+    }
+    runs->push_back(std::move(outs));
+  }
+  return done("");
+}
+
+func::FuncOp mainFunc(ModuleOp m) { return m.lookupSymbol<func::FuncOp>("main"); }
+
+// Appends `values` as results of @main (after the model's own outputs).
+void appendResults(ModuleOp m, ArrayRef<Value> values) {
+  func::FuncOp f = mainFunc(m);
+  Operation *ret = f.getBody().front().getTerminator();
+  Builder b(m.getContext());
+  for (Value v : values) {
+    unsigned idx = ret->getNumOperands();
+    ret->insertOperands(idx, v);
+    f.insertResult(idx, v.getType(),
+                   b.getDictionaryAttr(b.getNamedAttr(kArgNameAttr, b.getStringAttr("__prune." + std::to_string(idx)))));
+  }
+}
+
+// Consumers (down / output projections) by site tag.
+std::map<int64_t, slm::FusedMatMulOp> taggedSites(ModuleOp m) {
+  std::map<int64_t, slm::FusedMatMulOp> sites;
+  m.walk([&](slm::FusedMatMulOp op) {
+    if (auto tag = op->getAttrOfType<IntegerAttr>(kSiteAttr)) sites[tag.getInt()] = op;
+  });
+  return sites;
+}
+
+const float *floats(const slm_tools::HostTensor &t) { return reinterpret_cast<const float *>(t.data.data()); }
+size_t count(const slm_tools::HostTensor &t) { return t.dtype == SLM_DTYPE_FLOAT32 ? t.data.size() / 4 : 0; }
+
+// E[x^2] and E[x] per last-axis channel of every consumer's input over all calibration tokens,
+// attached to the consumer for the passes. Returns the consumers' outputs (reference for the
+// per-layer error) and the model outputs.
+std::string gatherStatistics(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                             std::vector<Outputs> *reference) {
+  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
+  auto sites = taggedSites(*probe);
+  size_t nOut = mainFunc(*probe).getNumResults();
+  std::vector<Value> extra;
+  for (auto &[tag, op] : sites) extra.push_back(op.getA()), extra.push_back(op.getOutput());
+  appendResults(*probe, extra);
+  std::vector<Outputs> runs;
+  if (std::string err = runOnHost(*probe, options, sets, &runs); !err.empty()) return err;
+  auto original = taggedSites(module);
+  Builder b(module.getContext());
+  size_t s = 0;
+  for (auto &[tag, op] : original) {
+    auto k = cast<ShapedType>(op.getA().getType()).getShape().back();
+    std::vector<double> sum(static_cast<size_t>(k)), sq(static_cast<size_t>(k));
+    double rows = 0;
+    for (const Outputs &run : runs) {
+      const slm_tools::HostTensor &in = run[nOut + 2 * s];
+      for (size_t i = 0; i < count(in); ++i) {
+        double x = floats(in)[i];
+        sum[i % size_t(k)] += x;
+        sq[i % size_t(k)] += x * x;
+      }
+      rows += double(count(in) / size_t(k));
+    }
+    std::vector<float> mean(static_cast<size_t>(k)), meanSq(static_cast<size_t>(k));
+    for (int64_t c = 0; c < k; ++c) {
+      mean[size_t(c)] = rows ? float(sum[size_t(c)] / rows) : 0.0f;
+      meanSq[size_t(c)] = rows ? float(sq[size_t(c)] / rows) : 0.0f;
+    }
+    op->setAttr(kActSqAttr, b.getDenseF32ArrayAttr(meanSq));
+    op->setAttr(kActMeanAttr, b.getDenseF32ArrayAttr(mean));
+    ++s;
+  }
+  // Keep what the error measurement compares against: model outputs, then each consumer's output.
+  for (Outputs &run : runs) {
+    Outputs keep(run.begin(), run.begin() + long(nOut));
+    for (size_t i = 0; i < sites.size(); ++i) keep.push_back(std::move(run[nOut + 2 * i + 1]));
+    reference->push_back(std::move(keep));
+  }
+  return "";
+}
+
+struct ErrorSum {
+  double diff2 = 0, ref2 = 0, maxAbs = 0;
+  int64_t agree = 0, rows = 0, compared = 0;
+  void add(const slm_tools::HostTensor &got, const slm_tools::HostTensor &ref, bool top1) {
+    ++compared;
+    size_t n = std::min(count(got), count(ref));
+    for (size_t i = 0; i < n; ++i) {
+      double d = double(floats(got)[i]) - floats(ref)[i];
+      diff2 += d * d;
+      ref2 += double(floats(ref)[i]) * floats(ref)[i];
+      maxAbs = std::max(maxAbs, std::fabs(d));
+    }
+    if (!top1 || ref.dims.empty()) return;
+    size_t v = size_t(ref.dims.back());
+    for (size_t r = 0; v && r + v <= n; r += v) {
+      auto a = std::max_element(floats(got) + r, floats(got) + r + v) - (floats(got) + r);
+      auto e = std::max_element(floats(ref) + r, floats(ref) + r + v) - (floats(ref) + r);
+      agree += a == e;
+      ++rows;
+    }
+  }
+  double rel() const { return ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2); }
+};
+
+// Runs the pruned module on the same sets; writes each report row's "output_rel_error" (the
+// consumer's output, i.e. the residual stream after the block, against the unpruned model's) and
+// the model outputs' errors.
+std::string measureErrors(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                          const std::vector<Outputs> &reference, const std::map<int64_t, std::string> &tagKeys) {
+  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
+  auto sites = taggedSites(*probe);
+  func::FuncOp f = mainFunc(*probe);
+  size_t nOut = f.getNumResults();
+  std::vector<Value> extra;
+  for (auto &[tag, op] : sites) extra.push_back(op.getOutput());
+  appendResults(*probe, extra);
+  std::vector<Outputs> runs;
+  if (std::string err = runOnHost(*probe, options, sets, &runs); !err.empty()) return err;
+  std::vector<ErrorSum> outErr(nOut), siteErr(sites.size());
+  for (size_t r = 0; r < runs.size(); ++r) {
+    for (size_t i = 0; i < nOut; ++i)
+      if (runs[r][i].dims == reference[r][i].dims) outErr[i].add(runs[r][i], reference[r][i], runs[r][i].dims.size() >= 2);
+    for (size_t i = 0; i < sites.size(); ++i) siteErr[i].add(runs[r][nOut + i], reference[r][nOut + i], false);
+  }
+  Builder b(module.getContext());
+  std::map<std::string, double> byKey;
+  size_t i = 0;
+  for (auto &[tag, op] : sites) byKey[tagKeys.at(tag)] = siteErr[i++].rel();
+  SmallVector<Attribute> rows;
+  if (auto report = module->getAttrOfType<ArrayAttr>(kPruneReportAttr))
+    for (Attribute a : report) {
+      auto d = cast<DictionaryAttr>(a);
+      NamedAttrList attrs(d);
+      std::string key = d.getAs<StringAttr>("kind").str() + " " + d.getAs<StringAttr>("layer").str();
+      if (!d.get("skipped") && byKey.count(key)) attrs.set("output_rel_error", b.getF64FloatAttr(byKey[key]));
+      rows.push_back(attrs.getDictionary(module.getContext()));
+    }
+  module->setAttr(kPruneReportAttr, b.getArrayAttr(rows));
+  SmallVector<Attribute> outs;
+  for (size_t o = 0; o < nOut; ++o) {
+    auto name = f.getResultAttrOfType<StringAttr>(unsigned(o), kArgNameAttr);
+    SmallVector<NamedAttribute> fields{b.getNamedAttr("name", b.getStringAttr(name ? name.str() : "output" + std::to_string(o)))};
+    if (!outErr[o].compared) {
+      fields.push_back(b.getNamedAttr("skipped", b.getStringAttr("shape changed by pruning")));
+    } else {
+      fields.push_back(b.getNamedAttr("rel_error", b.getF64FloatAttr(outErr[o].rel())));
+      fields.push_back(b.getNamedAttr("max_abs_error", b.getF64FloatAttr(outErr[o].maxAbs)));
+      if (outErr[o].rows)
+        fields.push_back(b.getNamedAttr("top1_agreement", b.getF64FloatAttr(double(outErr[o].agree) / outErr[o].rows)));
+    }
+    outs.push_back(b.getDictionaryAttr(fields));
+  }
+  module->setAttr(kOutputsAttr, b.getArrayAttr(outs));
+  return "";
+}
+
+LogicalResult runPasses(ModuleOp module, const PruneSpec &spec, bool biasCorrection) {
+  PassManager pm(module.getContext());
+  if (spec.heads > 0) {
+    PruneHeadsOptions o;
+    o.fraction = spec.heads;
+    o.biasCorrection = biasCorrection;
+    pm.addPass(createPruneHeads(o));
+  }
+  if (spec.ffn > 0) {
+    PruneFfnOptions o;
+    o.fraction = spec.ffn;
+    o.biasCorrection = biasCorrection;
+    pm.addPass(createPruneFfn(o));
+  }
+  return pm.run(module);
+}
+
+template <typename T> T field(DictionaryAttr d, llvm::StringRef name) { return d.getAs<T>(name); }
+
+} // namespace
+
+std::string checkPruneOptions(const CompileOptions &o) {
+  if (o.prune.empty()) {
+    if (!o.calibrationData.empty() || o.pruneBiasCorrection)
+      return "--calibration-data and --prune-bias-correction need --prune";
+    return "";
+  }
+  if (o.pruneBiasCorrection && o.calibrationData.empty())
+    return "--prune-bias-correction needs --calibration-data (it folds activation means into the bias)";
+  PruneSpec spec;
+  return parseSpec(o.prune, &spec);
+}
+
+int runPruning(ModuleOp module, const CompileOptions &options) {
+  if (options.prune.empty()) return kExitOk;
+  PruneSpec spec;
+  parseSpec(options.prune, &spec);
+  // Tag the consumers so the host runs before and after pruning can find them in their clones.
+  PruneSites sites = findPruneSites(module);
+  Builder b(module.getContext());
+  std::map<int64_t, std::string> tagKeys; // tag -> "kind layer", the report row it belongs to
+  int64_t tag = 0;
+  if (spec.heads > 0)
+    for (const HeadSite &s : sites.heads) s.o->setAttr(kSiteAttr, b.getI64IntegerAttr(tag)), tagKeys[tag++] = "heads " + s.layer;
+  if (spec.ffn > 0)
+    for (const FfnSite &s : sites.ffn) s.down->setAttr(kSiteAttr, b.getI64IntegerAttr(tag)), tagKeys[tag++] = "ffn " + s.layer;
+
+  std::vector<CalibSet> sets;
+  std::vector<Outputs> reference;
+  if (!options.calibrationData.empty()) {
+    if (std::string err = loadCalibration(options.calibrationData, &sets); !err.empty()) {
+      llvm::errs() << "slmc: error: " << err << "\n";
+      return kExitBadInput;
+    }
+    if (std::string err = gatherStatistics(module, options, sets, &reference); !err.empty()) {
+      llvm::errs() << "slmc: error: --calibration-data " << options.calibrationData << ": " << err << "\n";
+      return kExitBadInput;
+    }
+  }
+  if (failed(runPasses(module, spec, options.pruneBiasCorrection))) {
+    llvm::errs() << "slmc: error: " << options.input << ": pruning failed\n";
+    return kExitRuntime;
+  }
+  if (!sets.empty())
+    if (std::string err = measureErrors(module, options, sets, reference, tagKeys); !err.empty()) {
+      llvm::errs() << "slmc: error: measuring the pruned model on the calibration data: " << err << "\n";
+      return kExitRuntime;
+    }
+  module.walk([](Operation *op) {
+    op->removeAttr(kSiteAttr);
+    op->removeAttr(kActSqAttr);
+    op->removeAttr(kActMeanAttr);
+  });
+  module->setAttr(kMetaAttr, b.getDictionaryAttr({b.getNamedAttr("spec", b.getStringAttr(options.prune)),
+                                                   b.getNamedAttr("calibration_sets", b.getI64IntegerAttr(int64_t(sets.size())))}));
+  return kExitOk;
+}
+
+void printPruneReport(ModuleOp module, llvm::raw_ostream &os) {
+  auto report = module->getAttrOfType<ArrayAttr>(kPruneReportAttr);
+  if (!report) return;
+  auto row = [&](const std::string &layer, const std::string &kind, const std::string &removed, const std::string &imp,
+                 const std::string &before, const std::string &after, const std::string &err) {
+    char line[640];
+    snprintf(line, sizeof line, "%-32s %-5s %-46s %-11s %12s %12s  %s\n", layer.c_str(), kind.c_str(), removed.c_str(),
+             imp.c_str(), before.c_str(), after.c_str(), err.c_str());
+    os << line;
+  };
+  row("layer", "kind", "removed", "importance", "bytes before", "bytes after", "output rel. error");
+  int64_t before = 0, after = 0;
+  for (Attribute a : report) {
+    auto d = cast<DictionaryAttr>(a);
+    std::string layer = field<StringAttr>(d, "layer").str(), kind = field<StringAttr>(d, "kind").str();
+    if (auto why = field<StringAttr>(d, "skipped")) {
+      row(layer, kind, "skipped: " + why.str(), "", "", "", "");
+      continue;
+    }
+    int64_t b = field<IntegerAttr>(d, "bytes_before").getInt(), f = field<IntegerAttr>(d, "bytes_after").getInt();
+    before += b;
+    after += f;
+    auto err = field<FloatAttr>(d, "output_rel_error");
+    std::string imp = field<StringAttr>(d, "importance").str();
+    if (field<BoolAttr>(d, "bias_corrected").getValue()) imp += "+bias";
+    row(layer, kind, field<StringAttr>(d, "detail").str(), imp, std::to_string(b), std::to_string(f),
+        err ? llvm::formatv("{0:e2}", err.getValueAsDouble()).str() : "n/a (no --calibration-data)");
+  }
+  row("total (pruned matrices)", "", "", "", std::to_string(before), std::to_string(after),
+      llvm::formatv("{0:f3}x the bytes", before ? double(after) / double(before) : 1.0).str());
+  if (auto outs = module->getAttrOfType<ArrayAttr>(kOutputsAttr))
+    for (Attribute a : outs) {
+      auto d = cast<DictionaryAttr>(a);
+      os << "output " << field<StringAttr>(d, "name").getValue() << " vs unpruned on the calibration sets: ";
+      if (auto why = field<StringAttr>(d, "skipped")) {
+        os << "not compared (" << why.getValue() << ")\n";
+        continue;
+      }
+      os << llvm::formatv("rel. error {0:e2}, max |diff| {1:e2}", field<FloatAttr>(d, "rel_error").getValueAsDouble(),
+                          field<FloatAttr>(d, "max_abs_error").getValueAsDouble());
+      if (auto t = field<FloatAttr>(d, "top1_agreement"))
+        os << llvm::formatv(", top-1 agreement {0:f1}%", 100 * t.getValueAsDouble());
+      os << "\n";
+    }
+}
+
+std::string pruneReportJson(ModuleOp module) {
+  auto toJson = [](Attribute a) -> llvm::json::Value {
+    if (auto s = dyn_cast<StringAttr>(a)) return s.str();
+    if (auto b = dyn_cast<BoolAttr>(a)) return b.getValue();
+    if (auto i = dyn_cast<IntegerAttr>(a)) return i.getInt();
+    if (auto f = dyn_cast<FloatAttr>(a)) return f.getValueAsDouble();
+    return nullptr;
+  };
+  auto objects = [&](llvm::StringRef attr) {
+    llvm::json::Array out;
+    if (auto arr = module->getAttrOfType<ArrayAttr>(attr))
+      for (Attribute a : arr) {
+        llvm::json::Object o;
+        for (NamedAttribute na : cast<DictionaryAttr>(a)) o[na.getName().str()] = toJson(na.getValue());
+        out.push_back(std::move(o));
+      }
+    return out;
+  };
+  llvm::json::Object root;
+  if (auto meta = module->getAttrOfType<DictionaryAttr>(kMetaAttr))
+    for (NamedAttribute na : meta) root[na.getName().str()] = toJson(na.getValue());
+  root["layers"] = objects(kPruneReportAttr);
+  root["outputs"] = objects(kOutputsAttr);
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << llvm::json::Value(std::move(root));
+  return out;
+}
+
+} // namespace slmc
