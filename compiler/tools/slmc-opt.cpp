@@ -1,5 +1,6 @@
 // slmc-opt: mlir-opt with the slm dialect and passes registered, for lit tests and debugging.
 #include "SlmDialect.h"
+#include "codegen/KernelGen.h"
 #include "passes/common/Passes.h"
 #include "passes/fusion/Passes.h"
 #include "passes/quant/Passes.h"
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   slmc::registerSlmFusionPasses();
   slmc::registerSlmQuantPasses();
   slmc::registerSlmPrunePasses();
+  slmc::registerCodegenPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "slm optimizer driver\n", registry));

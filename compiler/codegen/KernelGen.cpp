@@ -1,0 +1,267 @@
+// Builds generated kernels as linalg on strided memrefs and lowers them to the LLVM dialect (math expanded to polynomials).
+#include "codegen/KernelGen.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+
+#include <limits>
+
+namespace slmc {
+namespace {
+
+using namespace mlir;
+
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+// The ABI's views: row-major with unit column stride; rows may be any stride (the executor
+// hands each thread a slice of rows by moving the offset).
+MemRefType view2dType(MLIRContext *ctx) {
+  return MemRefType::get({kDyn, kDyn}, Float32Type::get(ctx), StridedLayoutAttr::get(ctx, kDyn, {kDyn, 1}));
+}
+MemRefType view1dType(MLIRContext *ctx) {
+  return MemRefType::get({kDyn}, Float32Type::get(ctx), StridedLayoutAttr::get(ctx, kDyn, {1}));
+}
+
+// Reassociation lets LLVM vectorize the reductions; contraction lets it use FMA where the target has it.
+constexpr arith::FastMathFlags kReduceFlags = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+
+struct KernelBuilder {
+  OpBuilder &b;
+  Location loc;
+  MLIRContext *ctx;
+
+  Value row(Value view2d, Value r, Value cols) {
+    return b.create<memref::SubViewOp>(loc, view1dType(ctx), view2d, ArrayRef<OpFoldResult>{r, b.getIndexAttr(0)},
+                                       ArrayRef<OpFoldResult>{b.getIndexAttr(1), cols},
+                                       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  }
+
+  // acc = reduce(combine, init, map(x)) over a row, into a 0-d stack scalar.
+  Value reduce(Value x, float init, function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+    auto scalarType = MemRefType::get({}, b.getF32Type());
+    Value acc = b.create<memref::AllocaOp>(loc, scalarType);
+    Value initV = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(init));
+    b.create<linalg::FillOp>(loc, ValueRange{initV}, ValueRange{acc});
+    AffineMap id = b.getDimIdentityMap();
+    AffineMap toScalar = AffineMap::get(1, 0, {}, ctx);
+    b.create<linalg::GenericOp>(loc, ValueRange{x}, ValueRange{acc}, ArrayRef<AffineMap>{id, toScalar},
+                                ArrayRef<utils::IteratorType>{utils::IteratorType::reduction},
+                                [&](OpBuilder &nb, Location l, ValueRange args) {
+                                  nb.create<linalg::YieldOp>(l, combine(nb, l, args[0], args[1]));
+                                });
+    return b.create<memref::LoadOp>(loc, acc, ValueRange{});
+  }
+
+  // out[i] = fn(ins[0][i], ins[1][i], ...) over a row.
+  void map(ValueRange ins, Value out, function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    SmallVector<AffineMap> maps(ins.size() + 1, b.getDimIdentityMap());
+    b.create<linalg::GenericOp>(loc, ins, ValueRange{out}, maps,
+                                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+                                [&](OpBuilder &nb, Location l, ValueRange args) {
+                                  nb.create<linalg::YieldOp>(l, fn(nb, l, args.drop_back()));
+                                });
+  }
+
+  Value f32(float v) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v)); }
+};
+
+// y = x / sqrt(mean(x^2) + eps) * scale, per row.
+void buildRmsNormRow(KernelBuilder &k, Value xr, Value yr, Value scale, Value cols, float eps) {
+  OpBuilder &b = k.b;
+  Value ss = k.reduce(xr, 0.0f, [](OpBuilder &nb, Location l, Value x, Value acc) {
+    Value sq = nb.create<arith::MulFOp>(l, x, x, kReduceFlags);
+    return nb.create<arith::AddFOp>(l, acc, sq, kReduceFlags).getResult();
+  });
+  Value n = b.create<arith::SIToFPOp>(k.loc, b.getF32Type(),
+                                      b.create<arith::IndexCastOp>(k.loc, b.getI64Type(), cols));
+  Value mean = b.create<arith::DivFOp>(k.loc, ss, n);
+  Value root = b.create<math::SqrtOp>(k.loc, b.create<arith::AddFOp>(k.loc, mean, k.f32(eps)));
+  Value inv = b.create<arith::DivFOp>(k.loc, k.f32(1.0f), root);
+  k.map(ValueRange{xr, scale}, yr, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value t = nb.create<arith::MulFOp>(l, a[0], inv);
+    return nb.create<arith::MulFOp>(l, t, a[1]).getResult();
+  });
+}
+
+// y = exp(x - max(x)) / sum(exp(x - max(x))), per row.
+void buildSoftmaxRow(KernelBuilder &k, Value xr, Value yr) {
+  Value mx = k.reduce(xr, -std::numeric_limits<float>::infinity(), [](OpBuilder &nb, Location l, Value x, Value acc) {
+    return nb.create<arith::MaxNumFOp>(l, acc, x).getResult();
+  });
+  k.map(ValueRange{xr}, yr, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return nb.create<math::ExpOp>(l, nb.create<arith::SubFOp>(l, a[0], mx)).getResult();
+  });
+  Value sum = k.reduce(yr, 0.0f, [](OpBuilder &nb, Location l, Value x, Value acc) {
+    return nb.create<arith::AddFOp>(l, acc, x, kReduceFlags).getResult();
+  });
+  Value inv = k.b.create<arith::DivFOp>(k.loc, k.f32(1.0f), sum);
+  k.map(ValueRange{yr}, yr, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return nb.create<arith::MulFOp>(l, a[0], inv).getResult();
+  });
+}
+
+// Expands math ops (exp, tanh, ...) into polynomials so the code object calls no libm.
+struct ExpandMathPass : PassWrapper<ExpandMathPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandMathPass)
+  StringRef getArgument() const final { return "slm-expand-math"; }
+  StringRef getDescription() const final {
+    return "Expand math ops (exp, tanh, erf, ...) into polynomial approximations (no libm calls)";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<arith::ArithDialect, math::MathDialect, vector::VectorDialect, scf::SCFDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+  }
+};
+
+void addLoweringPasses(OpPassManager &pm) {
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(std::make_unique<ExpandMathPass>());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void loadDialects(MLIRContext *ctx) {
+  ctx->loadDialect<func::FuncDialect, linalg::LinalgDialect, memref::MemRefDialect, arith::ArithDialect,
+                   math::MathDialect, scf::SCFDialect, affine::AffineDialect, cf::ControlFlowDialect,
+                   LLVM::LLVMDialect, index::IndexDialect, vector::VectorDialect>();
+}
+
+// Test pass: outlines a kernel for each slm.rms_norm / slm.Softmax of the module's functions into a
+// nested `module @slm_kernels` (the code segment's module); the graph ops stay as they are.
+struct BuildKernelsPass : PassWrapper<BuildKernelsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(BuildKernelsPass)
+  StringRef getArgument() const final { return "slm-build-kernels"; }
+  StringRef getDescription() const final {
+    return "Outline generated kernels (linalg on memrefs) for rms_norm and last-axis Softmax into module @slm_kernels";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<func::FuncDialect, linalg::LinalgDialect, memref::MemRefDialect, arith::ArithDialect, math::MathDialect,
+             scf::SCFDialect>();
+  }
+  void runOnOperation() override {
+    ModuleOp top = getOperation();
+    std::vector<KernelSpec> specs;
+    top.walk([&](Operation *op) {
+      StringRef name = op->getName().getStringRef();
+      if (name == "slm.rms_norm") {
+        auto eps = op->getAttrOfType<FloatAttr>("epsilon");
+        specs.push_back({"rms_norm", "slm_gen_" + std::to_string(specs.size()) + "_rms_norm",
+                         eps ? float(eps.getValueAsDouble()) : 0.0f});
+      } else if (name == "slm.Softmax") {
+        auto axis = op->getAttrOfType<IntegerAttr>("axis");
+        auto type = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+        int64_t a = axis ? axis.getInt() : -1;
+        if (type && (a == -1 || a == type.getRank() - 1))
+          specs.push_back({"softmax", "slm_gen_" + std::to_string(specs.size()) + "_softmax", 0});
+      }
+    });
+    OpBuilder b(top.getBodyRegion());
+    b.setInsertionPointToEnd(top.getBody());
+    auto kernels = b.create<ModuleOp>(top.getLoc(), StringRef("slm_kernels"));
+    kernels->setAttr("slm.kernels", b.getUnitAttr());
+    for (const auto &s : specs) buildKernel(kernels, s);
+  }
+};
+
+// Test pass: lowers every nested module marked slm.kernels to the LLVM dialect.
+struct LowerKernelsPass : PassWrapper<LowerKernelsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LowerKernelsPass)
+  StringRef getArgument() const final { return "slm-lower-kernels"; }
+  StringRef getDescription() const final {
+    return "Lower module @slm_kernels: linalg -> loops -> LLVM dialect, math expanded to polynomials";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<LLVM::LLVMDialect, cf::ControlFlowDialect, affine::AffineDialect, index::IndexDialect,
+             vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    SmallVector<ModuleOp> mods;
+    getOperation().walk([&](ModuleOp m) {
+      if (m->hasAttr("slm.kernels")) mods.push_back(m);
+    });
+    for (ModuleOp m : mods) {
+      OpPassManager pm(ModuleOp::getOperationName());
+      addLoweringPasses(pm);
+      if (failed(runPipeline(pm, m))) return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
+
+bool hasGeneratedKernel(const std::string &domain, const std::string &kind) {
+  return (domain == "slm" && kind == "rms_norm") || (domain.empty() && kind == "Softmax");
+}
+
+void buildKernel(ModuleOp module, const KernelSpec &spec) {
+  MLIRContext *ctx = module.getContext();
+  loadDialects(ctx);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto v2 = view2dType(ctx), v1 = view1dType(ctx);
+  auto fn = b.create<func::FuncOp>(loc, spec.symbol, b.getFunctionType({v2, v2, v1}, {}));
+  fn->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  Value y = entry->getArgument(0), x = entry->getArgument(1), p = entry->getArgument(2);
+  Value c0 = b.create<arith::ConstantIndexOp>(loc, 0), c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+  Value rows = b.create<memref::DimOp>(loc, x, 0), cols = b.create<memref::DimOp>(loc, x, 1);
+  auto loop = b.create<scf::ForOp>(loc, c0, rows, c1);
+  b.setInsertionPointToStart(loop.getBody());
+  KernelBuilder k{b, loc, ctx};
+  Value r = loop.getInductionVar();
+  Value xr = k.row(x, r, cols), yr = k.row(y, r, cols);
+  if (spec.kind == "rms_norm")
+    buildRmsNormRow(k, xr, yr, p, cols, spec.epsilon);
+  else
+    buildSoftmaxRow(k, xr, yr);
+  b.setInsertionPointToEnd(entry);
+  b.create<func::ReturnOp>(loc);
+}
+
+LogicalResult lowerKernelsToLLVM(ModuleOp module) {
+  loadDialects(module.getContext());
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  addLoweringPasses(pm);
+  return pm.run(module);
+}
+
+void registerCodegenPasses() {
+  PassRegistration<BuildKernelsPass>();
+  PassRegistration<LowerKernelsPass>();
+  PassRegistration<ExpandMathPass>();
+}
+
+} // namespace slmc

@@ -1,0 +1,48 @@
+// Generated kernels: builds row-wise kernels (rms_norm, softmax) in linalg, lowers them to LLVM and links a code object.
+#pragma once
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+// One kernel to generate. Every kernel has the ABI of runtime/schema/slm_kernel_abi.h:
+//   void SYMBOL(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, slm_kabi_view1d_f32_t *p)
+// (MLIR's C interface of func(y, x, p) on strided memrefs: the exported symbol is
+// "_mlir_ciface_" + symbol).
+struct KernelSpec {
+  std::string kind;   // "rms_norm" (p: scale) or "softmax" (p unused), over the last axis
+  std::string symbol; // function name in the code object, unique per artifact
+  float epsilon = 0;  // rms_norm: baked into the code (compile-time specialization)
+};
+
+// The op kinds that have a generated kernel: "slm.rms_norm" and ONNX Softmax over the last axis.
+bool hasGeneratedKernel(const std::string &domain, const std::string &kind);
+
+// Appends the kernel's func.func (linalg on memrefs, math ops not yet expanded) to `module`.
+void buildKernel(mlir::ModuleOp module, const KernelSpec &spec);
+
+// linalg -> loops -> LLVM dialect, with math functions expanded into polynomials (the code imports
+// nothing). `module` must hold only kernels (buildKernel output).
+mlir::LogicalResult lowerKernelsToLLVM(mlir::ModuleOp module);
+
+// The target a code object is compiled for.
+struct CodegenTarget {
+  std::string triple;   // LLVM triple
+  std::string cpu;      // LLVM CPU name
+  std::string features; // "+a,-b"
+};
+
+// Lowered module -> LLVM IR -> O3 for the target -> object file -> ld.lld shared object with no
+// undefined symbols (ld.lld-19 as a subprocess; SLMC_LLD overrides the path). Returns false with
+// *error set (LLVM or linker message).
+bool compileKernelsToSharedObject(mlir::ModuleOp module, const CodegenTarget &target, std::string *soBytes,
+                                  std::string *error);
+
+// Registers the slm-build-kernels / slm-lower-kernels test passes with slmc-opt.
+void registerCodegenPasses();
+
+} // namespace slmc
