@@ -119,4 +119,53 @@ QuantizedMatrix quantizeForGather(const float *t, int64_t v, int64_t d, const Qu
   return m;
 }
 
+void a8Geometry(int64_t k, int64_t groupSize, int64_t *paddedK, int64_t *kernelGroup) {
+  // Groups are whole multiples of 8 rows so int4 octets (and int8 quads) never straddle one.
+  int64_t group = groupSize > 0 ? groupSize : std::max<int64_t>((k + 7) / 8 * 8, 8);
+  *kernelGroup = group;
+  *paddedK = (k + group - 1) / group * group;
+}
+
+QuantizedMatrix quantizeForMatMulA8(const float *w, int64_t k, int64_t n, const QuantScheme &s, int64_t *paddedK,
+                                    int64_t *kernelGroup) {
+  int64_t kp, group;
+  a8Geometry(k, s.groupSize, &kp, &group);
+  *paddedK = kp;
+  *kernelGroup = group;
+  QuantScheme sym = s;
+  sym.symmetric = true;
+  int64_t groups = kp / group, strips = (n + 15) / 16;
+  QuantizedMatrix m;
+  m.rows = strips;
+  m.cols = s.bits == 8 ? kp * 16 : kp * 8;
+  m.scaleRows = strips;
+  m.scaleCols = groups * 16;
+  // Stored codes are unsigned (code + 128, or code + 8 per nibble) so the u8 operand of vpdpbusd
+  // is the weight; padding rows/columns hold the stored zero.
+  m.codes.assign(size_t(m.rows * m.cols), s.bits == 8 ? 128 : 0x88);
+  m.scales.assign(size_t(strips * groups * 16), 0);
+  for (int64_t g = 0; g * group < k; ++g) {
+    int64_t k0 = g * group, len = std::min(group, k - k0);
+    for (int64_t c = 0; c < n; ++c) {
+      GroupParams p = groupParams(w + k0 * n + c, len, n, sym);
+      int64_t strip = c / 16, lane = c % 16;
+      m.scales[size_t((strip * groups + g) * 16 + lane)] = ::slm::float_to_half(p.scale);
+      uint8_t *base = m.codes.data() + strip * m.cols;
+      for (int64_t r = k0; r < k0 + len; ++r) {
+        int code = codeOf(w[r * n + c], p, sym);
+        m.maxAbsError = std::max(m.maxAbsError, double(std::fabs(w[r * n + c] - dequant(code, p))));
+        if (s.bits == 8) {
+          base[(r / 4) * 64 + lane * 4 + r % 4] = uint8_t(code + 128);
+        } else {
+          // Octet r/8: byte lane*4 + r%4 holds row r%8 < 4 in its low nibble, row r%8 >= 4 in its high.
+          uint8_t &byte = base[(r / 8) * 64 + lane * 4 + r % 4];
+          uint8_t nib = uint8_t(code + 8);
+          byte = r % 8 < 4 ? uint8_t((byte & 0xf0) | nib) : uint8_t((byte & 0x0f) | (nib << 4));
+        }
+      }
+    }
+  }
+  return m;
+}
+
 } // namespace slmc

@@ -29,4 +29,14 @@ QuantizedMatrix quantizeForMatMul(const float *w, int64_t k, int64_t n, const Qu
 // scales [V, groups].
 QuantizedMatrix quantizeForGather(const float *t, int64_t v, int64_t d, const QuantScheme &scheme);
 
+// Weight w[K, N] for slm.matmul_a8 (int8 activations, integer dot products): codes in the
+// VNNI strip layout of quantizeForMatMulA8's description in SlmQuantOps.td. Symmetric only.
+// rows = ceil(N / 16) strips, cols = bytes per strip; scaleRows = strips, scaleCols = groups * 16.
+// `paddedK` and `kernelGroup` receive Kp and the group the kernel runs with (per channel: Kp).
+QuantizedMatrix quantizeForMatMulA8(const float *w, int64_t k, int64_t n, const QuantScheme &scheme,
+                                    int64_t *paddedK, int64_t *kernelGroup);
+
+// Kp and the kernel group for K and a --group-size (0: per channel); both multiples of 8.
+void a8Geometry(int64_t k, int64_t groupSize, int64_t *paddedK, int64_t *kernelGroup);
+
 } // namespace slmc

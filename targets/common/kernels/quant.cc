@@ -1,8 +1,10 @@
-// Reference kernels of slm's weight-quantized ops: matmul_wq (int8/int4 weights, group scales) and gather_wq.
+// Reference kernels of slm's quantized ops: matmul_wq/gather_wq (weight-only) and quantize_rows/matmul_a8 (int8 activations).
 #include "epilogue.h"
 #include "kernel_util.h"
+#include "quant_a8.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace slm {
 namespace {
@@ -123,11 +125,144 @@ int run_gather_wq(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
+// ---- slm.quantize_rows / slm.matmul_a8: int8 activations per row, integer dot products ----
+
+struct A8Layout {
+  int64_t bits, group, k, kp, n, groups, strips, strip_bytes;
+};
+
+bool read_a8_layout(KernelContext *ctx, A8Layout *l) {
+  l->bits = ctx->attrs->get_int("bits", 0);
+  l->group = ctx->attrs->get_int("group_size", 0);
+  l->k = ctx->attrs->get_int("k", 0);
+  l->kp = ctx->attrs->get_int("kp", 0);
+  l->n = ctx->attrs->get_int("n", 0);
+  if (l->group <= 0 || l->group % 8 || l->k <= 0 || l->kp < l->k || l->kp % l->group) return false;
+  l->groups = l->kp / l->group;
+  l->strips = (l->n + 15) / 16;
+  l->strip_bytes = l->bits == 8 ? l->kp * 16 : l->kp * 8;
+  return l->bits == 4 || l->bits == 8;
+}
+
+int infer_quantize_rows(KernelContext *ctx) {
+  if (int rc = require_inputs(ctx, 1)) return rc;
+  int64_t k = ctx->attrs->get_int("k", 0), kp = ctx->attrs->get_int("kp", 0), g = ctx->attrs->get_int("group_size", 0);
+  if (k <= 0 || kp < k || g <= 0 || kp % g) return SLM_INVALID(ctx, "quantize_rows: bad k/kp/group_size attributes");
+  const Tensor &a = *input(ctx, 0);
+  if (a.dtype != kF32 || a.rank < 1 || a.dims[a.rank - 1] != k)
+    return SLM_INVALID(ctx, "quantize_rows: input must be float32 [..., %lld]", (long long)k);
+  const int32_t dtypes[3] = {kI8, kF32, kI32};
+  const int64_t last[3] = {kp, 1, kp / g};
+  for (int i = 0; i < 3; ++i) {
+    Tensor *y = output(ctx, i);
+    if (!y) return SLM_INVALID(ctx, "quantize_rows: output %d is missing", i);
+    set_shape(y, dtypes[i], a.rank, a.dims);
+    y->dims[a.rank - 1] = last[i];
+  }
+  return SLM_REF_OK;
+}
+
+} // namespace
+
+void quantize_row_s8(const float *x, int64_t k, int64_t kp, int64_t group, int8_t *q, float *scale, int32_t *sums) {
+  float amax = 0;
+  for (int64_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(x[i]));
+  // The multiplier is computed once in float so SIMD versions round exactly the same values.
+  float inv = amax > 0 ? 127.0f / amax : 0.0f;
+  *scale = amax / 127.0f;
+  for (int64_t i = 0; i < kp; ++i) q[i] = i < k ? int8_t(std::nearbyint(x[i] * inv)) : 0;
+  for (int64_t g = 0; g < kp / group; ++g) {
+    int32_t s = 0;
+    for (int64_t i = g * group; i < (g + 1) * group; ++i) s += q[i];
+    sums[g] = s;
+  }
+}
+
+namespace {
+
+int run_quantize_rows(KernelContext *ctx) {
+  const Tensor &a = *input(ctx, 0);
+  int64_t k = ctx->attrs->get_int("k", 0), kp = ctx->attrs->get_int("kp", 0), g = ctx->attrs->get_int("group_size", 0);
+  int64_t rows = a.numel() / k;
+  Tensor &q = *output(ctx, 0), &s = *output(ctx, 1), &sums = *output(ctx, 2);
+  parallel(ctx, rows, 16, [&](int64_t b, int64_t e) {
+    for (int64_t m = b; m < e; ++m)
+      quantize_row_s8(a.as<float>() + m * k, k, kp, g, q.as<int8_t>() + m * kp, s.as<float>() + m,
+                      sums.as<int32_t>() + m * (kp / g));
+  });
+  return SLM_REF_OK;
+}
+
+int infer_matmul_a8(KernelContext *ctx) {
+  if (int rc = require_inputs(ctx, 5)) return rc;
+  A8Layout l;
+  if (!read_a8_layout(ctx, &l)) return SLM_INVALID(ctx, "matmul_a8: bad bits/group_size/k/kp attributes");
+  const Tensor &q = *input(ctx, 0), &w = *input(ctx, 3), &s = *input(ctx, 4);
+  if (q.dtype != kI8 || q.rank < 1 || q.dims[q.rank - 1] != l.kp)
+    return SLM_INVALID(ctx, "matmul_a8: activations must be int8 [..., %lld]", (long long)l.kp);
+  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 || input(ctx, 1)->numel() * l.kp != q.numel() ||
+      input(ctx, 2)->numel() * l.group != q.numel())
+    return SLM_INVALID(ctx, "matmul_a8: row scales/sums do not match the activations");
+  if (w.numel() != l.strips * l.strip_bytes || s.dtype != kF16 || s.numel() != l.strips * l.groups * 16)
+    return SLM_INVALID(ctx, "matmul_a8: weight or scales do not match the layout attributes");
+  Act act;
+  if (!parse_activation(*ctx->attrs, &act)) return SLM_UNSUPPORTED(ctx, "matmul_a8: unknown activation");
+  Tensor *y = output(ctx, 0);
+  set_shape(y, kF32, q.rank, q.dims);
+  y->dims[q.rank - 1] = l.n;
+  const Tensor *bias = input(ctx, 5);
+  if (bias && bias->numel() != l.n) return SLM_INVALID(ctx, "matmul_a8: bias must have %lld elements", (long long)l.n);
+  for (int i = 6; i <= 7; ++i)
+    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
+      return SLM_INVALID(ctx, "matmul_a8: %s must have the output's shape", i == 6 ? "mul" : "residual");
+  return SLM_REF_OK;
+}
+
+// Stored (unsigned, offset) weight code of row k, column lane c of a strip.
+inline int32_t a8_code(const uint8_t *strip, int64_t k, int64_t c, int64_t bits) {
+  if (bits == 8) return strip[(k / 4) * 64 + c * 4 + k % 4];
+  uint8_t byte = strip[(k / 8) * 64 + c * 4 + k % 4];
+  return k % 8 < 4 ? byte & 15 : byte >> 4;
+}
+
+int run_matmul_a8(KernelContext *ctx) {
+  A8Layout l;
+  read_a8_layout(ctx, &l);
+  const Tensor &q = *input(ctx, 0), &as = *input(ctx, 1), &asum = *input(ctx, 2), &w = *input(ctx, 3),
+               &s = *input(ctx, 4);
+  Tensor &y = *output(ctx, 0);
+  int64_t rows = q.numel() / l.kp, offset = l.bits == 8 ? 128 : 8;
+  const Epilogue epilogue(ctx, 5);
+  parallel(ctx, rows * l.strips, 1, [&](int64_t b, int64_t e) {
+    float acc[16];
+    for (int64_t u = b; u < e; ++u) {
+      int64_t m = u / l.strips, strip = u % l.strips, n0 = strip * 16, nn = std::min<int64_t>(16, l.n - n0);
+      const int8_t *x = q.as<int8_t>() + m * l.kp;
+      const uint8_t *ws = w.as<uint8_t>() + strip * l.strip_bytes;
+      const uint16_t *sc = s.as<uint16_t>() + strip * l.groups * 16;
+      for (int64_t c = 0; c < nn; ++c) {
+        float total = 0;
+        for (int64_t g = 0; g < l.groups; ++g) {
+          int32_t dot = 0;
+          for (int64_t k = g * l.group; k < (g + 1) * l.group; ++k) dot += a8_code(ws, k, c, l.bits) * int32_t(x[k]);
+          dot -= int32_t(offset) * asum.as<int32_t>()[m * l.groups + g];
+          total += half_to_float(sc[g * 16 + c]) * float(dot);
+        }
+        acc[c] = as.as<float>()[m] * total;
+      }
+      epilogue.apply(acc, m, n0, nn, l.n, y.as<float>() + m * l.n + n0);
+    }
+  });
+  return SLM_REF_OK;
+}
+
 } // namespace
 
 const OpKernel kQuantKernels[] = {
     {"slm.gather_wq", infer_gather_wq, run_gather_wq, 0},
+    {"slm.matmul_a8", infer_matmul_a8, run_matmul_a8, 0},
     {"slm.matmul_wq", infer_matmul_wq, run_matmul_wq, 0},
+    {"slm.quantize_rows", infer_quantize_rows, run_quantize_rows, 0},
 };
 const size_t kQuantKernels_count = sizeof(kQuantKernels) / sizeof(kQuantKernels[0]);
 

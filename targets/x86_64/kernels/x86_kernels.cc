@@ -1,4 +1,4 @@
-// x86-64 kernel provider: MatMul/Gemm overrides on the AVX2/AVX-512 fp32 GEMM microkernels.
+// x86-64 kernel provider: MatMul/Gemm overrides on the AVX2/AVX-512 fp32 GEMM microkernels, int8-activation matmuls on VNNI/AVX2.
 #include "x86_kernels.h"
 
 #include "epilogue.h"
@@ -6,6 +6,7 @@
 #include "gemm_f32.h"
 #include "gemm_f32_matmul.h"
 #include "matmul_wq.h"
+#include "gemm_s8.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -61,17 +62,77 @@ int run_matmul_wq_avx512(KernelContext *ctx) {
 
 int infer_matmul_wq_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_wq")->infer(ctx); }
 
+// slm.quantize_rows / slm.matmul_a8 (int8 activations) on the VNNI or AVX2 microkernels.
+using QuantizeRowFn = void (*)(const float *, int64_t, int64_t, int64_t, int8_t *, float *, int32_t *);
+
+template <QuantizeRowFn Fn> int run_quantize_rows_x86(KernelContext *ctx) {
+  const Tensor &a = *ctx->inputs[0];
+  int64_t k = ctx->attrs->get_int("k", 0), kp = ctx->attrs->get_int("kp", 0), g = ctx->attrs->get_int("group_size", 0);
+  Tensor &q = *ctx->outputs[0], &s = *ctx->outputs[1], &sums = *ctx->outputs[2];
+  parallel(ctx, a.numel() / k, 16, [&](int64_t b, int64_t e) {
+    for (int64_t m = b; m < e; ++m)
+      Fn(a.as<float>() + m * k, k, kp, g, q.as<int8_t>() + m * kp, s.as<float>() + m, sums.as<int32_t>() + m * (kp / g));
+  });
+  return SLM_REF_OK;
+}
+
+// Work unit: `strips_per_unit` 16-column strips over all rows, then the epilogue on them.
+template <void (*Gemm)(const slm_gemm_s8_args_t *)> int run_matmul_a8_x86(KernelContext *ctx) {
+  const Tensor &q = *ctx->inputs[0], &w = *ctx->inputs[3], &s = *ctx->inputs[4];
+  int64_t kp = ctx->attrs->get_int("kp", 0), n = ctx->attrs->get_int("n", 0), group = ctx->attrs->get_int("group_size", 0);
+  slm_gemm_s8_args_t args{};
+  args.M = q.numel() / kp;
+  args.kp = kp;
+  args.group = group;
+  args.groups = kp / group;
+  args.A = q.as<int8_t>();
+  args.lda = kp;
+  args.a_scale = ctx->inputs[1]->as<float>();
+  args.a_sums = ctx->inputs[2]->as<int32_t>();
+  args.W = w.as<uint8_t>();
+  args.strip_bytes = w.dims[1];
+  args.scales = s.as<uint16_t>();
+  args.bits = int(ctx->attrs->get_int("bits", 8));
+  args.C = ctx->outputs[0]->as<float>();
+  args.ldc = n;
+  args.N = n;
+  const Epilogue epilogue(ctx, 5);
+  int64_t strips = (n + 15) / 16, per_unit = args.M == 1 ? 4 : 2, units = (strips + per_unit - 1) / per_unit;
+  parallel(ctx, units, 1, [&](int64_t b, int64_t e) {
+    slm_gemm_s8_args_t a = args;
+    a.strip_begin = b * per_unit;
+    a.strip_end = e * per_unit < strips ? e * per_unit : strips;
+    Gemm(&a);
+    int64_t n0 = a.strip_begin * 16, n1 = a.strip_end * 16 < n ? a.strip_end * 16 : n;
+    for (int64_t m = 0; m < a.M; ++m) epilogue.apply(a.C + m * n + n0, m, n0, n1 - n0, n, a.C + m * n + n0);
+  });
+  return SLM_REF_OK;
+}
+
+int infer_matmul_a8_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_a8")->infer(ctx); }
+int infer_quantize_rows_ref(KernelContext *ctx) { return find_ref_kernel("slm.quantize_rows")->infer(ctx); }
+
 const OpKernel kAvx2Kernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
-    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0}};
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
+    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
+    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx2>, 0}};
 const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
                                    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
-                                   {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0}};
+                                   {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
+                                   {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
+                                   {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
+const OpKernel kAvx512VnniKernels[] = {
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
+    {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
+    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx512vnni>, 0},
+    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
 
 } // namespace
 
 const char *x86_level_name(int level) {
-  return level >= kX86Avx512 ? "avx512" : level >= kX86Avx2 ? "avx2" : "ref";
+  return level >= kX86Avx512Vnni ? "avx512vnni" : level >= kX86Avx512 ? "avx512" : level >= kX86Avx2 ? "avx2" : "ref";
 }
 
 int x86_cpu_level() {
@@ -82,16 +143,24 @@ int x86_cpu_level() {
   if (level == kX86Avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl"))
     level = kX86Avx512;
+  if (level == kX86Avx512 && __builtin_cpu_supports("avx512vnni")) level = kX86Avx512Vnni;
   if (const char *env = std::getenv("SLM_X86_LEVEL")) {
-    int cap = !std::strcmp(env, "ref") ? kX86Ref : !std::strcmp(env, "avx2") ? kX86Avx2 : kX86Avx512;
+    int cap = !std::strcmp(env, "ref")      ? kX86Ref
+              : !std::strcmp(env, "avx2")   ? kX86Avx2
+              : !std::strcmp(env, "avx512") ? kX86Avx512
+                                            : kX86Avx512Vnni;
     if (cap < level) level = cap;
   }
   return level;
 }
 
 const OpKernel *find_x86_kernel(const char *key, int level) {
-  const OpKernel *table = level >= kX86Avx512 ? kAvx512Kernels : level >= kX86Avx2 ? kAvx2Kernels : nullptr;
-  size_t n = level >= kX86Avx512 ? sizeof kAvx512Kernels / sizeof *kAvx512Kernels
+  const OpKernel *table = level >= kX86Avx512Vnni ? kAvx512VnniKernels
+                          : level >= kX86Avx512    ? kAvx512Kernels
+                          : level >= kX86Avx2      ? kAvx2Kernels
+                                                   : nullptr;
+  size_t n = level >= kX86Avx512Vnni ? sizeof kAvx512VnniKernels / sizeof *kAvx512VnniKernels
+             : level >= kX86Avx512 ? sizeof kAvx512Kernels / sizeof *kAvx512Kernels
              : level >= kX86Avx2 ? sizeof kAvx2Kernels / sizeof *kAvx2Kernels
                                  : 0;
   for (size_t i = 0; i < n; ++i)

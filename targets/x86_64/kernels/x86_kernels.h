@@ -6,10 +6,11 @@
 namespace slm {
 
 // ISA levels, in increasing order; each implies the ones below.
-enum X86Level : int { kX86Ref = 0, kX86Avx2 = 1, kX86Avx512 = 2 };
+// kX86Avx512Vnni adds vpdpbusd for the int8-activation kernels (slm.matmul_a8).
+enum X86Level : int { kX86Ref = 0, kX86Avx2 = 1, kX86Avx512 = 2, kX86Avx512Vnni = 3 };
 
 // Best level this CPU supports, capped by the SLM_X86_LEVEL environment variable
-// ("ref", "avx2", "avx512") so tests can force a path.
+// ("ref", "avx2", "avx512", "avx512vnni") so tests can force a path.
 int x86_cpu_level();
 const char *x86_level_name(int level);
 
