@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+struct slm_kernel_provider; // slmc/kernel_provider.h
+
 namespace slm {
 
 // Storage classes, same numbering as slm.fbs Storage.
@@ -40,6 +42,11 @@ struct OpDesc {
   std::vector<std::vector<const char *>> attr_strings;
   std::vector<std::unique_ptr<Tensor>> attr_tensors;
   AttrList attr_list;
+  // Ops a plugin claimed: its kernel provider and the state its prepare() returned (kernel
+  // then holds the reference kernel, for messages only). key: "MatMul", "slm.fused_matmul".
+  const struct slm_kernel_provider *provider = nullptr;
+  void *provider_state = nullptr;
+  std::string key;
 };
 
 } // namespace slm

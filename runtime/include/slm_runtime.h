@@ -112,6 +112,24 @@ slm_status_t slm_session_get_output(slm_session_t *session, size_t index, slm_te
 /* Clears session state (e.g. LM caches) back to empty. */
 slm_status_t slm_session_reset_state(slm_session_t *session);
 
+/* ---- Plugins (slmc/plugin.h, slmc/kernel_provider.h) ----
+ * Artifacts compiled for a plugin target name the plugin's kernel provider per op; register
+ * the provider before loading such an artifact. Registration is process-wide, thread-safe,
+ * and permanent (the library is never unloaded). */
+struct slmc_plugin;
+struct slm_kernel_provider;
+
+/* Loads the plugin library at path (dlopen), checks its API version and registers its kernel
+ * provider. Errors (SLM_ERROR_INVALID_ARGUMENT): the file cannot be loaded, it does not export
+ * slmc_plugin_api_version/slmc_plugin_get ("not an slmc plugin"), it was built against another
+ * plugin API version (both versions named), or a different provider of that name is already
+ * registered. Loading the same library twice is a no-op. out_plugin (may be NULL) receives the
+ * plugin's static description, valid for the life of the process. */
+slm_status_t slm_plugin_load(const char *path, const struct slmc_plugin **out_plugin);
+/* Registers a kernel provider linked into the application (no dlopen). provider must stay
+ * valid for the life of the process. Same errors as slm_plugin_load. */
+slm_status_t slm_provider_register(const struct slm_kernel_provider *provider);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,16 +1,9 @@
 // Maps a .slm file, verifies the FlatBuffer and every offset/size, and decodes it into slm_model.
 #include "core/model.h"
+#include "core/provider.h"
 #include "core/status.h"
 #include "slm_generated.h"
-#ifdef SLM_WITH_X86_KERNELS
-#include "x86_kernels.h"
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-#include "arm64_kernels.h"
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-#include "riscv64_kernels.h"
-#endif
+#include "core/host_kernels.h"
 
 #include <cerrno>
 #include <cstring>
@@ -32,15 +25,8 @@ struct Loader {
   uint64_t seg_area_size = 0;
   const uint8_t *weights = nullptr;
   uint64_t weights_size = 0;
-#ifdef SLM_WITH_X86_KERNELS
-  int x86_level = x86_cpu_level();
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-  int arm64_level = arm64_cpu_level();
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-  int riscv64_level = riscv64_cpu_level();
-#endif
+  // The CPU's best ISA level, read once per load; it picks optimized overrides where they exist.
+  int isa_level = host_isa() ? host_isa()->cpu_level() : 0;
 
   slm_status_t bad(const char *fmt, const char *detail) {
     char msg[512];
@@ -224,24 +210,29 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   std::string domain = o->domain() ? o->domain()->str() : "";
   // ONNX ops are keyed by their type; slm's own ops by "slm.<kind>".
   std::string key = domain.empty() ? op->kind : domain + "." + op->kind;
-  if (domain.empty() || domain == "slm") op->kernel = find_ref_kernel(key.c_str());
-#ifdef SLM_WITH_X86_KERNELS
-  // The CPU's best ISA level picks an optimized override where one exists.
-  if (op->kernel)
-    if (const OpKernel *fast = find_x86_kernel(key.c_str(), L.x86_level)) op->kernel = fast;
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-  if (op->kernel)
-    if (const OpKernel *fast = find_arm64_kernel(key.c_str(), L.arm64_level)) op->kernel = fast;
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-  if (op->kernel)
-    if (const OpKernel *fast = find_riscv64_kernel(key.c_str(), L.riscv64_level)) op->kernel = fast;
-#endif
+  if (domain.empty() || domain == "slm") op->kernel = find_host_kernel(key.c_str(), L.isa_level);
   if (!op->kernel)
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: op '%s' (%s%s%s) has no kernel in this runtime", L.path,
                      op->name.c_str(), domain.c_str(), domain.empty() ? "" : "::", op->kind.c_str());
   slm_status_t st;
+  op->key = key;
+  // The kernel key "<provider>.<op key>" says who runs the op: "ref" is this runtime's own kernels,
+  // anything else a plugin's kernel provider, bound once the operands are decoded.
+  const slm_kernel_provider_t *provider = nullptr;
+  if (o->kernel() && o->kernel()->size()) {
+    std::string k = o->kernel()->str();
+    size_t dot = k.find('.');
+    if (dot == std::string::npos || k.compare(dot + 1, std::string::npos, key) != 0)
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' has kernel key '%s', expected '<provider>.%s'",
+                       L.path, op->name.c_str(), k.c_str(), key.c_str());
+    std::string pname = k.substr(0, dot);
+    // "gen": a kernel generated into the artifact's code segment (slm_kernel_abi.h); the host kernel
+    // chosen above stays bound unless the code-segment loader replaces it.
+    if (pname != "ref" && pname != "gen" && !(provider = find_provider(pname)))
+      return set_error(SLM_ERROR_UNSUPPORTED,
+                       "%s: op '%s' (%s) runs on kernel provider '%s', which is not registered; load its plugin "
+                       "(--plugin PATH.so, or slm_plugin_load)", L.path, op->name.c_str(), key.c_str(), pname.c_str());
+  }
   if ((st = decode_indices(L, o->inputs(), &op->inputs, true, op->name, "input")) != SLM_OK) return st;
   if ((st = decode_indices(L, o->outputs(), &op->outputs, true, op->name, "output")) != SLM_OK) return st;
   for (int idx : op->outputs)
@@ -265,6 +256,7 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   op->attr_list.items = op->attrs.data();
   op->attr_list.count = op->attrs.size();
   return SLM_OK;
+  if (provider) return prepare_provider_op(L.path, L.m, provider, op);
 }
 
 slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
@@ -328,7 +320,9 @@ slm_status_t verify_and_decode(Loader &L) {
   if (!model->target() || !model->target()->name())
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: no target", L.path);
   L.m->target = model->target()->name()->str();
-  if (L.m->target != host_target())
+  // A plugin target's artifact runs here when its host target is this runtime's.
+  std::string host = model->target()->host() ? model->target()->host()->str() : L.m->target;
+  if (host != host_target() && L.m->target != host_target())
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: the artifact was compiled for target '%s'; this runtime runs '%s' artifacts",
                      L.path, L.m->target.c_str(), host_target());
   return decode_graph(L, model->graph());
@@ -347,5 +341,6 @@ slm_status_t load_model(const char *path, slm_model *m) {
 } // namespace slm
 
 slm_model::~slm_model() {
+  slm::destroy_provider_states(this);
   if (map_base) munmap(map_base, map_size);
 }

@@ -398,6 +398,11 @@ struct ArgState {
 
 // Applies one --flag with its value; returns "" or a usage error.
 std::string apply_flag(ArgState* s, const std::string& flag, const std::string& value) {
+  if (flag == "--plugin") {
+    if (value.empty()) return "--plugin expects a file";
+    s->opt.plugins.push_back(value);
+    return "";
+  }
   if (flag == "--input") {
     size_t eq = value.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
@@ -432,7 +437,8 @@ int parse_args(int argc, char** argv, const char* prog, ArgState* s) {
     } else {
       size_t eq = arg.find('=');
       std::string flag = arg.substr(0, eq);
-      if (flag != "--input" && flag != "--input-dir" && flag != "--output-dir" && flag != "--threads")
+      if (flag != "--input" && flag != "--input-dir" && flag != "--output-dir" && flag != "--threads" &&
+          flag != "--plugin")
         return report(s->opt, kRunExitUsage, "unknown option '" + arg + "'");
       if (eq == std::string::npos && i + 1 >= argc)
         return report(s->opt, kRunExitUsage, flag + " expects a value");
@@ -471,6 +477,9 @@ std::string tensor_file_stem(const std::string& name) {
 }
 
 int run_artifact(const RunOptions& opt) try {
+  // Plugins first: a refused plugin is the message to see, whatever else is wrong.
+  for (const std::string& p : opt.plugins)
+    if (slm_plugin_load(p.c_str(), nullptr) != SLM_OK) return report(opt, kRunExitUsage, slm_last_error());
   if (int rc = check_options(opt)) return rc;
   ModelPtr model;
   if (int rc = load_model(opt, &model)) return rc;
@@ -509,6 +518,8 @@ void print_run_usage(std::FILE* out, const char* prog) {
       "  --output-dir DIR   created if missing; outputs appear only if the whole run succeeds\n"
       "                     ('/' and ':' in output names become '_')\n"
       "  --threads N        worker threads (default 0: all cores)\n"
+      "  --plugin PATH.so   load a target plugin's kernel provider (repeatable); needed for\n"
+      "                     artifacts compiled with --plugin\n"
       "  -h, --help         show this help\n"
       "\n"
       "Exit status: 0 success; 2 bad usage, input, file or artifact; 1 runtime failure.\n",

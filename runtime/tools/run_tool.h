@@ -32,6 +32,7 @@ struct RunOptions {
   std::string input_dir;
   std::string output_dir;  // created if missing; receives <output name>.npy
   int threads = 0;         // 0: runtime default (all cores)
+  std::vector<std::string> plugins;  // plugin libraries whose kernel providers are registered first
 };
 
 // Maps a runtime status to the exit code above.

@@ -1,9 +1,10 @@
-/* slmc/target_plugin.h — the versioned C entry point through which target plugins register.
+/* slmc/target_plugin.h — the description of one compile target (name, triple, CPU, features) a plugin offers.
  *
- * A plugin (built-in or a shared library loaded with --plugin) exports one function
- * `slmc_target_plugin_v1` returning a static, immutable description that lives as long as
- * the library is loaded. Built-in targets use the same structure; no static initializers.
- * Fields are append-only; api_version tells the host which fields exist.
+ * A plugin (built-in or a shared library loaded with --plugin) lists its targets in
+ * slmc_plugin_t.targets (slmc/plugin.h, which also defines the exported entry points and the
+ * API version check). Descriptions are static and immutable and live as long as the library
+ * is loaded; no static initializers. Fields are append-only; api_version tells the host which
+ * fields exist. Thread safety: read-only data, safe from any thread.
  */
 #ifndef SLMC_TARGET_PLUGIN_H_
 #define SLMC_TARGET_PLUGIN_H_

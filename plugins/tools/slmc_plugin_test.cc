@@ -1,0 +1,392 @@
+// slmc-plugin-test: the plugin conformance suite — every op a plugin (or the host ISA) claims, against the reference kernels, on random shapes.
+//
+//   slmc-plugin-test --plugin PATH.so [--cases N] [--seed S] [--tol T] [--min-cosine C] [-v]
+//   slmc-plugin-test --host [--cases N] [--seed S] [--tol T] [--allow-uncovered] [-v]
+//
+// Plugin mode, per op key the plugin lists (slmc_plugin_t.op_keys) and per random case: asks op_cost
+// (a declined case is counted, not failed, but an op must accept some), packs the constant operands
+// with pack_input, binds with prepare, runs infer (shapes must equal the reference's) and execute,
+// and compares with the reference kernel: max|y - ref| <= tol * max|ref| and cosine >= C.
+// Host mode does the same for each ISA override of this runtime's host target at every ISA level
+// the CPU has. An op without a case generator here is "uncovered" and fails the run unless
+// --allow-uncovered. Exit: 0 all pass, 1 a failure, 2 bad usage or a refused plugin.
+#include "core/host_kernels.h"
+#include "ref_kernel.h"
+#include "slm_runtime.h"
+#include "slmc/plugin.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using slm::Tensor;
+
+// One generated op instance: inputs (some constant), attributes, and owned storage.
+struct Case {
+  std::string desc;
+  std::vector<Tensor> inputs;      // dtype/rank/dims/data (data owned by `storage`)
+  std::vector<bool> present;       // absent optional inputs: false
+  std::vector<bool> constant;      // operands a compiler would see as constants
+  std::vector<std::vector<float>> storage;
+  std::vector<slm::Attr> attrs;    // sorted by name
+  std::vector<std::string> strs;   // string attribute storage
+};
+
+struct Options {
+  std::string plugin;
+  bool host = false, verbose = false, allowUncovered = false;
+  int cases = 25;
+  unsigned seed = 1;
+  double tol = -1, minCosine = -1;
+};
+
+// Values ~ N(0, scale^2); weights get 1/sqrt(K) so products are O(1), as in trained layers.
+Tensor *addInput(Case &c, std::mt19937 &rng, std::vector<int64_t> dims, bool constant, bool present = true,
+                 float scale = 1.0f) {
+  c.storage.emplace_back();
+  Tensor t;
+  t.dtype = slm::kF32;
+  t.rank = int32_t(dims.size());
+  int64_t n = 1;
+  for (size_t i = 0; i < dims.size(); ++i) t.dims[i] = dims[i], n *= dims[i];
+  std::normal_distribution<float> nd(0.0f, scale);
+  c.storage.back().resize(size_t(n));
+  for (float &v : c.storage.back()) v = nd(rng);
+  t.data = present ? c.storage.back().data() : nullptr;
+  c.inputs.push_back(t);
+  c.present.push_back(present);
+  c.constant.push_back(constant);
+  return &c.inputs.back();
+}
+
+void addStringAttr(Case &c, const char *name, const std::string &v) {
+  c.strs.push_back(v);
+  slm::Attr a;
+  a.name = name;
+  a.kind = slm::kAttrString;
+  c.attrs.push_back(a); // s/count set in finalize (strs may reallocate)
+}
+
+void finalize(Case &c) {
+  size_t si = 0;
+  for (auto &a : c.attrs)
+    if (a.kind == slm::kAttrString) a.s = c.strs[si].data(), a.count = c.strs[si].size(), ++si;
+  std::sort(c.attrs.begin(), c.attrs.end(), [](const slm::Attr &x, const slm::Attr &y) { return std::strcmp(x.name, y.name) < 0; });
+  for (size_t i = 0; i < c.inputs.size(); ++i) c.inputs[i].data = c.present[i] ? c.storage[i].data() : nullptr;
+}
+
+int64_t pick(std::mt19937 &rng, std::initializer_list<int64_t> edge, int64_t lo, int64_t hi) {
+  std::uniform_int_distribution<int> coin(0, 1);
+  if (coin(rng)) return *(edge.begin() + std::uniform_int_distribution<size_t>(0, edge.size() - 1)(rng));
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+
+// MatMul: a [batch..., M, K] activation, b [K, N] constant.
+Case genMatMul(std::mt19937 &rng) {
+  Case c;
+  int64_t m = pick(rng, {1, 2, 7}, 1, 12), k = pick(rng, {1, 15, 16, 17, 64, 130}, 1, 200),
+          n = pick(rng, {1, 7, 8, 16, 33}, 1, 80);
+  std::vector<int64_t> a = {m, k};
+  if (std::uniform_int_distribution<int>(0, 2)(rng) == 0) a.insert(a.begin(), pick(rng, {1, 3}, 1, 3));
+  addInput(c, rng, a, false);
+  addInput(c, rng, {k, n}, true, true, 1.0f / std::sqrt(float(k)));
+  c.desc = "a [" + std::to_string(a.size() == 3 ? a[0] : 1) + "," + std::to_string(m) + "," + std::to_string(k) +
+           "] b [" + std::to_string(k) + "," + std::to_string(n) + "]";
+  finalize(c);
+  return c;
+}
+
+// slm.fused_matmul: y = act(a @ b + bias) * mul + residual, b constant (maybe transposed).
+Case genFusedMatMul(std::mt19937 &rng) {
+  Case c;
+  static const char *const acts[] = {"", "relu", "gelu_erf", "gelu_tanh", "silu", "sigmoid", "tanh", "clip"};
+  int64_t m = pick(rng, {1, 2, 5}, 1, 10), k = pick(rng, {1, 16, 17, 48, 96}, 1, 160), n = pick(rng, {1, 8, 16, 31}, 1, 70);
+  bool trans = std::uniform_int_distribution<int>(0, 1)(rng), bias = std::uniform_int_distribution<int>(0, 1)(rng);
+  bool mul = std::uniform_int_distribution<int>(0, 3)(rng) == 0, res = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  std::string act = acts[std::uniform_int_distribution<int>(0, 7)(rng)];
+  addInput(c, rng, {m, k}, false);
+  addInput(c, rng, trans ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, true, true, 1.0f / std::sqrt(float(k)));
+  addInput(c, rng, {n}, true, bias);
+  addInput(c, rng, {m, n}, false, mul);
+  addInput(c, rng, {m, n}, false, res);
+  while (!c.present.back()) { // trailing absent optionals are left out, as the emitter does
+    c.inputs.pop_back(), c.present.pop_back(), c.constant.pop_back(), c.storage.pop_back();
+  }
+  if (trans) {
+    slm::Attr a;
+    a.name = "trans_b";
+    a.kind = slm::kAttrInt;
+    a.i = 1;
+    c.attrs.push_back(a);
+  }
+  if (!act.empty()) addStringAttr(c, "activation", act);
+  if (act == "clip") {
+    slm::Attr lo, hi;
+    lo.name = "clip_min", lo.kind = slm::kAttrFloat, lo.f = -0.5f;
+    hi.name = "clip_max", hi.kind = slm::kAttrFloat, hi.f = 1.5f;
+    c.attrs.push_back(lo), c.attrs.push_back(hi);
+  }
+  c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] n " + std::to_string(n) + (trans ? " trans_b" : "") +
+           (bias ? " bias" : "") + (mul ? " mul" : "") + (res ? " residual" : "") + " act '" + act + "'";
+  finalize(c);
+  return c;
+}
+
+const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
+  static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
+      {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}};
+  return g;
+}
+
+// Chunks the range like a 3-thread executor would, serially, so providers see partial ranges.
+void serialParallelFor(void *, int64_t n, int64_t grain, slm::TaskFn fn, void *arg) {
+  int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(3, grain > 0 ? (n + grain - 1) / grain : n));
+  for (int64_t c = 0; c < chunks; ++c) fn(arg, n * c / chunks, n * (c + 1) / chunks);
+}
+
+struct Output {
+  Tensor t;
+  std::vector<float> data;
+};
+
+// Runs infer + run of an OpKernel on the case; false with *err on failure.
+bool runKernel(const slm::OpKernel *k, const Case &c, Output *out, std::string *err) {
+  std::vector<const Tensor *> ins;
+  for (size_t i = 0; i < c.inputs.size(); ++i) ins.push_back(c.present[i] ? &c.inputs[i] : nullptr);
+  slm::AttrList attrs{c.attrs.data(), c.attrs.size()};
+  Tensor *outs[1] = {&out->t};
+  char msg[512] = {0};
+  slm::KernelContext ctx;
+  ctx.attrs = &attrs;
+  ctx.inputs = ins.data();
+  ctx.num_inputs = int(ins.size());
+  ctx.outputs = outs;
+  ctx.num_outputs = 1;
+  ctx.parallel_for = serialParallelFor;
+  ctx.error = msg;
+  ctx.error_size = sizeof msg;
+  if (k->infer(&ctx) != slm::SLM_REF_OK) return *err = std::string("infer: ") + msg, false;
+  out->data.assign(size_t(out->t.numel()), NAN);
+  out->t.data = out->data.data();
+  if (k->run(&ctx) != slm::SLM_REF_OK) return *err = std::string("run: ") + msg, false;
+  return true;
+}
+
+// Compares y with the reference; returns "" or what differs.
+std::string compare(const Output &y, const Output &ref, double tol, double minCos) {
+  if (y.t.dtype != ref.t.dtype || y.t.rank != ref.t.rank) return "output dtype/rank differ from the reference";
+  for (int i = 0; i < y.t.rank; ++i)
+    if (y.t.dims[i] != ref.t.dims[i]) return "output shape differs from the reference";
+  double maxRef = 0, maxErr = 0, dot = 0, ny = 0, nr = 0;
+  for (size_t i = 0; i < ref.data.size(); ++i) {
+    double a = y.data[i], b = ref.data[i];
+    if (!std::isfinite(a)) return "non-finite output at element " + std::to_string(i);
+    maxRef = std::max(maxRef, std::fabs(b));
+    maxErr = std::max(maxErr, std::fabs(a - b));
+    dot += a * b, ny += a * a, nr += b * b;
+  }
+  double cosine = ny > 0 && nr > 0 ? dot / std::sqrt(ny * nr) : (ny == nr ? 1.0 : 0.0);
+  char buf[200];
+  if (maxErr > tol * std::max(maxRef, 1e-6) || cosine < minCos) {
+    std::snprintf(buf, sizeof buf, "max error %.3g (%.3g of max |ref| %.3g; tolerance %.3g), cosine %.6f (min %.6f)", maxErr,
+                  maxErr / std::max(maxRef, 1e-30), maxRef, tol, cosine, minCos);
+    return buf;
+  }
+  return "";
+}
+
+struct Tally {
+  int passed = 0, failed = 0, declined = 0;
+};
+
+// Plugin path of one case: query, pack, prepare, infer, execute; "" or the failure.
+std::string runPluginCase(const slmc_plugin_t &p, const std::string &key, const Case &c, const Output &ref, const Options &o,
+                          bool *declined) {
+  std::vector<slm_provider_tensor_t> views(c.inputs.size());
+  std::vector<const slm_provider_tensor_t *> ptrs(c.inputs.size(), nullptr);
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    std::memcpy(&views[i], &c.inputs[i], sizeof views[i]);
+    if (!c.constant[i]) views[i].data = nullptr; // the compiler knows only bounds of activations
+    if (c.present[i]) ptrs[i] = &views[i];
+  }
+  slm_provider_tensor_t outView;
+  std::memcpy(&outView, &ref.t, sizeof outView);
+  outView.data = nullptr;
+  const slm_provider_tensor_t *outPtr = &outView;
+  slmc_op_query_t q{p.targets[0]->name, key.c_str(), "conformance", reinterpret_cast<const slm_provider_attr_t *>(c.attrs.data()),
+                    c.attrs.size(), ptrs.data(), int(ptrs.size()), &outPtr, 1};
+  double cost = 1.0;
+  if (!p.op_cost || !p.op_cost(&q, &cost) || !(cost < 1.0)) return *declined = true, "";
+  // Pack constants; packed copies replace them for prepare/execute.
+  std::vector<slmc_packed_tensor_t> packed(c.inputs.size());
+  std::vector<bool> isPacked(c.inputs.size(), false);
+  std::vector<slm_provider_tensor_t> bound(views);
+  std::string failure;
+  char err[512] = {0};
+  for (size_t i = 0; i < c.inputs.size() && failure.empty() && p.pack_input; ++i) {
+    if (!c.present[i] || !c.constant[i]) continue;
+    int rc = p.pack_input(&q, int(i), &packed[i], err, sizeof err);
+    if (rc == SLMC_PACK_ERROR || (rc != SLMC_PACK_KEEP && rc != SLMC_PACK_DONE))
+      failure = "pack_input " + std::to_string(i) + ": " + err;
+    else if (rc == SLMC_PACK_DONE) {
+      isPacked[i] = true;
+      bound[i].data = packed[i].data, bound[i].dtype = packed[i].dtype, bound[i].rank = packed[i].rank;
+      std::memcpy(bound[i].dims, packed[i].dims, sizeof bound[i].dims);
+    }
+  }
+  std::vector<const slm_provider_tensor_t *> bptrs(c.inputs.size(), nullptr);
+  for (size_t i = 0; i < c.inputs.size(); ++i)
+    if (c.present[i]) bptrs[i] = &bound[i];
+  slm_provider_tensor_t y{};
+  slm_provider_tensor_t *yptr = &y;
+  slm_provider_call_t call{key.c_str(), "conformance", q.attrs, q.num_attrs, bptrs.data(), int(bptrs.size()), &yptr, 1,
+                           nullptr, nullptr, err, sizeof err};
+  void *state = nullptr;
+  bool prepared = false;
+  if (failure.empty()) {
+    std::memcpy(&y, &outView, sizeof y); // prepare sees the output's bounds
+    if (p.provider->prepare(&call, &state) != SLM_PROVIDER_OK) failure = std::string("prepare: ") + err;
+    else prepared = true;
+  }
+  Output out;
+  if (failure.empty()) {
+    for (size_t i = 0; i < c.inputs.size(); ++i) // activations now carry their values
+      if (c.present[i] && !c.constant[i]) bound[i].data = c.inputs[i].data;
+    call.parallel_for = reinterpret_cast<decltype(call.parallel_for)>(&serialParallelFor);
+    y = slm_provider_tensor_t{};
+    int rc = p.provider->infer ? p.provider->infer(state, &call) : SLM_PROVIDER_OK;
+    if (!p.provider->infer) std::memcpy(&y, &ref.t, sizeof y); // the runtime would use the reference shape function
+    if (rc != SLM_PROVIDER_OK) failure = std::string("infer: ") + err;
+  }
+  if (failure.empty()) {
+    out.t.dtype = y.dtype;
+    out.t.rank = y.rank;
+    std::copy(y.dims, y.dims + SLM_PROVIDER_MAX_RANK, out.t.dims);
+    out.data.assign(size_t(std::max<int64_t>(0, out.t.numel())), NAN);
+    if (out.t.dtype != ref.t.dtype || out.t.rank != ref.t.rank || out.t.numel() != ref.t.numel())
+      failure = "infer gave another output shape than the reference";
+    else {
+      y.data = out.data.data();
+      if (p.provider->execute(state, &call) != SLM_PROVIDER_OK) failure = std::string("execute: ") + err;
+      else failure = compare(out, ref, o.tol, o.minCosine);
+    }
+  }
+  if (prepared && state && p.provider->destroy) p.provider->destroy(state);
+  for (size_t i = 0; i < packed.size(); ++i)
+    if (isPacked[i]) p.free_packed(&packed[i]);
+  return failure;
+}
+
+int usage(const char *msg) {
+  std::fprintf(stderr, "slmc-plugin-test: error: %s\nusage: slmc-plugin-test (--plugin PATH.so | --host) [--cases N] "
+                       "[--seed S] [--tol T] [--min-cosine C] [--allow-uncovered] [-v]\n", msg);
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *flag) -> const char * { return i + 1 < argc ? argv[++i] : (usage((std::string(flag) + " expects a value").c_str()), nullptr); };
+    if (a == "--plugin") { const char *v = value("--plugin"); if (!v) return 2; o.plugin = v; }
+    else if (a == "--host") o.host = true;
+    else if (a == "--cases") { const char *v = value("--cases"); if (!v) return 2; o.cases = std::atoi(v); }
+    else if (a == "--seed") { const char *v = value("--seed"); if (!v) return 2; o.seed = unsigned(std::atoi(v)); }
+    else if (a == "--tol") { const char *v = value("--tol"); if (!v) return 2; o.tol = std::atof(v); }
+    else if (a == "--min-cosine") { const char *v = value("--min-cosine"); if (!v) return 2; o.minCosine = std::atof(v); }
+    else if (a == "--allow-uncovered") o.allowUncovered = true;
+    else if (a == "-v") o.verbose = true;
+    else return usage(("unknown argument '" + a + "'").c_str());
+  }
+  if (o.plugin.empty() == !o.host) return usage("give exactly one of --plugin PATH.so or --host");
+  if (o.cases <= 0) return usage("--cases must be positive");
+  if (o.tol < 0) o.tol = 1e-4;
+  if (o.minCosine < 0) o.minCosine = 0.0;
+
+  const slmc_plugin_t *plugin = nullptr;
+  if (!o.plugin.empty() && slm_plugin_load(o.plugin.c_str(), &plugin) != SLM_OK) {
+    std::fprintf(stderr, "slmc-plugin-test: error: %s\n", slm_last_error());
+    return 2;
+  }
+  if (plugin && (!plugin->provider || !plugin->num_targets)) {
+    std::fprintf(stderr, "slmc-plugin-test: error: %s: plugin '%s' has no kernel provider or no target\n", o.plugin.c_str(), plugin->name);
+    return 2;
+  }
+  // The op keys under test and, per key, the kernels to compare (host mode: one per ISA level).
+  struct Subject {
+    std::string key, label;
+    const slm::OpKernel *kernel = nullptr; // host mode
+  };
+  std::vector<Subject> subjects;
+  std::vector<std::string> uncovered;
+  if (plugin) {
+    for (size_t i = 0; i < plugin->num_op_keys; ++i) subjects.push_back({plugin->op_keys[i], std::string(plugin->name), nullptr});
+  } else if (const slm::HostIsa *isa = slm::host_isa()) {
+    size_t n = 0;
+    const slm::OpKernel *all = slm::ref_kernels(&n);
+    for (int level = 1; level <= isa->cpu_level(); ++level)
+      for (size_t i = 0; i < n; ++i)
+        if (const slm::OpKernel *k = isa->find(all[i].op, level))
+          subjects.push_back({all[i].op, std::string(isa->isa) + "/" + isa->level_name(level), k});
+  }
+  if (subjects.empty()) {
+    std::printf("slmc-plugin-test: nothing to test (%s)\n", plugin ? "the plugin lists no op keys" : "no ISA overrides on this CPU");
+    return plugin ? 1 : 0;
+  }
+  int failures = 0;
+  for (const Subject &s : subjects) {
+    auto gen = generators().find(s.key);
+    if (gen == generators().end()) {
+      uncovered.push_back(s.label + " " + s.key);
+      std::printf("UNCOVERED %s %s: no case generator in slmc-plugin-test\n", s.label.c_str(), s.key.c_str());
+      continue;
+    }
+    const slm::OpKernel *ref = slm::find_ref_kernel(s.key.c_str());
+    std::mt19937 rng(o.seed);
+    Tally t;
+    for (int n = 0; n < o.cases; ++n) {
+      Case c = gen->second(rng);
+      Output want;
+      std::string err;
+      if (!ref || !runKernel(ref, c, &want, &err)) {
+        std::printf("FAIL %s %s [%s]: reference kernel: %s\n", s.label.c_str(), s.key.c_str(), c.desc.c_str(), err.c_str());
+        ++t.failed;
+        continue;
+      }
+      bool declined = false;
+      std::string failure;
+      if (plugin) {
+        failure = runPluginCase(*plugin, s.key, c, want, o, &declined);
+      } else {
+        Output got;
+        failure = runKernel(s.kernel, c, &got, &err) ? compare(got, want, o.tol, o.minCosine) : err;
+      }
+      if (declined) ++t.declined;
+      else if (failure.empty()) ++t.passed;
+      else ++t.failed;
+      if (!failure.empty() || o.verbose)
+        std::printf("%s %s %s [%s]%s%s\n", declined ? "DECLINED" : failure.empty() ? "ok" : "FAIL", s.label.c_str(),
+                    s.key.c_str(), c.desc.c_str(), failure.empty() ? "" : ": ", failure.c_str());
+    }
+    bool ok = t.failed == 0 && t.passed > 0;
+    std::printf("%s %s %s: %d passed, %d declined, %d failed%s\n", ok ? "PASS" : "FAIL", s.label.c_str(), s.key.c_str(),
+                t.passed, t.declined, t.failed, t.passed == 0 && t.failed == 0 ? " (accepted no case)" : "");
+    if (!ok) ++failures;
+  }
+  if (!uncovered.empty() && !o.allowUncovered) ++failures;
+  std::printf("slmc-plugin-test: %zu op kernels, %d failed, %zu uncovered%s\n", subjects.size(), failures - (!uncovered.empty() && !o.allowUncovered),
+              uncovered.size(), uncovered.empty() || o.allowUncovered ? "" : " (fails without --allow-uncovered)");
+  return failures ? 1 : 0;
+}
