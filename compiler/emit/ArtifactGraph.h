@@ -45,6 +45,7 @@ struct ArtifactOp {
   std::vector<int> inputs, outputs; // -1 for absent optionals
   std::vector<ArtifactAttr> attrs;  // sorted by name
   const ::slm::OpKernel *kernel = nullptr;
+  std::string provider; // kernel provider of a plugin that claimed the op; "" = host kernels ("ref")
 };
 
 struct ArtifactGraph {
@@ -65,5 +66,12 @@ bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds,
 // Assigns arena offsets to non-constant tensors (lifetime-aware, 64-byte aligned)
 // and weights-segment offsets to constants.
 void planMemory(ArtifactGraph &g);
+
+struct TargetInfo;
+// For a plugin target: places the ops the plugin claims on its kernel provider and packs their
+// constant operands into its layout (after inferBounds, before planMemory); a no-op for built-in
+// targets. Adds a placement summary to `notes`. Returns false with *error naming node, op and plugin.
+bool partitionForTarget(ArtifactGraph &g, const TargetInfo &target, std::vector<std::string> &notes,
+                        std::string *error);
 
 } // namespace slmc

@@ -295,7 +295,8 @@ flatbuffers::Offset<::slm::fb::Graph> writeGraph(flatbuffers::FlatBufferBuilder 
   for (const auto &op : g.ops) {
     std::vector<flatbuffers::Offset<::slm::fb::Attr>> attrs;
     for (const auto &a : op.attrs) attrs.push_back(writeAttr(fbb, a));
-    std::string kernel = "ref." + (op.domain.empty() ? op.kind : op.domain + "." + op.kind);
+    std::string kernel = (op.provider.empty() ? std::string("ref") : op.provider) + "." +
+                         (op.domain.empty() ? op.kind : op.domain + "." + op.kind);
     ops.push_back(::slm::fb::CreateOpDirect(fbb, op.kind.c_str(), op.domain.c_str(), kernel.c_str(), &op.inputs,
                                           &op.outputs, &attrs, op.name.c_str()));
   }
@@ -357,6 +358,7 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   GraphBuilder builder(g, error);
   if (!builder.build(func)) return false;
   if (!inferBounds(g, options.dimBounds, stats->notes, error)) return false;
+  if (!partitionForTarget(g, *options.target, stats->notes, error)) return false;
   planMemory(g);
 
   flatbuffers::FlatBufferBuilder fbb(1 << 16);
@@ -365,7 +367,7 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   std::vector<flatbuffers::Offset<flatbuffers::String>> features;
   for (const auto &f : t.features) features.push_back(fbb.CreateString(f));
   auto target = ::slm::fb::CreateTargetDirect(fbb, t.name.c_str(), t.triple.c_str(), t.cpu.c_str(), &features,
-                                            /*kernel_abi_version=*/0);
+                                            /*kernel_abi_version=*/0, t.builtin ? nullptr : t.host.c_str());
   std::vector<flatbuffers::Offset<::slm::fb::Segment>> segments;
   if (g.weightsBytes) segments.push_back(::slm::fb::CreateSegmentDirect(fbb, "weights", 0, g.weightsBytes));
   auto meta = options.metadata;

@@ -9,6 +9,9 @@
 #include "pipeline/Targets.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "slmc/plugin.h"
 #include "llvm/Support/SHA256.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -33,6 +36,13 @@ std::string fileSha256(const std::string &path) {
 } // namespace
 
 int compileModel(const CompileOptions &options) {
+  for (const auto &path : options.plugins) {
+    std::string error;
+    if (!loadPlugin(path, &error)) {
+      llvm::errs() << "slmc: error: " << error << "\n";
+      return kExitBadInput;
+    }
+  }
   const TargetInfo *target = findTarget(options.target);
   if (!target) {
     llvm::errs() << "slmc: error: unknown target '" << options.target << "' (see `slmc targets`)\n";
@@ -71,6 +81,21 @@ int compileModel(const CompileOptions &options) {
   // Prune before quantizing: the quantizer then sees (and reports) the smaller matrices.
   if (int rc = runPruning(*imported.module, options); rc != kExitOk) return rc;
   if (!options.prune.empty()) printPruneReport(*imported.module, llvm::errs());
+  if (const char *extra = target->plugin ? target->plugin->passes : nullptr; extra && *extra) {
+    // The plugin's own pipeline (passes registered in slmc), after slmc's.
+    mlir::PassManager pm(&context);
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    if (mlir::failed(mlir::parsePassPipeline(extra, pm, os))) {
+      llvm::errs() << "slmc: error: " << target->pluginPath << ": plugin passes '" << extra << "' do not parse: " << msg
+                   << "\n";
+      return kExitBadInput;
+    }
+    if (mlir::failed(pm.run(*imported.module))) {
+      llvm::errs() << "slmc: error: " << options.input << ": plugin passes '" << extra << "' failed\n";
+      return kExitRuntime;
+    }
+  }
   if (mlir::failed(runQuantization(*imported.module, options))) {
     llvm::errs() << "slmc: error: " << options.input << ": quantization failed\n";
     return kExitRuntime;

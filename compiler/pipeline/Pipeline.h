@@ -14,7 +14,7 @@ struct CompileOptions {
   bool printPipeline = false;          // list the passes (in order, marking disabled ones) and stop
   std::vector<std::string> dumpAfter;  // pass names whose output IR is printed to stdout
   std::vector<std::string> disablePass; // pass names left out of the pipeline
-  std::string quantize;                // "" (fp32), "w8" or "w4": weight-only, dequantized in the kernel
+  std::string quantize;                // "" (fp32), "w8"/"w4" (weight-only, dequantized in the kernel), "w8a8"/"w4a8" (int8 activations)
   int64_t groupSize = -1;              // -1: the scheme's default (w4: 32, w8: per channel)
   bool asymmetric = false;             // groups with zero points
   std::string keepFloat;               // regex of layer names left in float

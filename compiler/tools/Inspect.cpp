@@ -54,14 +54,22 @@ int inspectArtifact(const std::string &path, bool json) {
     for (auto *s : *m->segments())
       if (s->kind() && s->kind()->str() == "weights") weights = s->size();
   std::map<std::string, int64_t> counts;
+  // Placement: the kernel key's provider ("ref": the host target's kernels; else a plugin's).
+  std::map<std::string, int64_t> placement;
+  std::map<std::string, std::vector<std::string>> placedOps;
   llvm::json::Array ops;
   if (g && g->ops())
     for (auto *op : *g->ops()) {
       std::string kind = op->kind() ? op->kind()->str() : "?";
       ++counts[kind];
+      std::string kernel = op->kernel() ? op->kernel()->str() : "";
+      std::string provider = kernel.substr(0, kernel.find('.'));
+      ++placement[provider];
+      placedOps[provider].push_back(kind + " '" + (op->name() ? op->name()->str() : "") + "'");
       ops.push_back(llvm::json::Object{{"kind", kind},
                                        {"name", op->name() ? op->name()->str() : ""},
-                                       {"kernel", op->kernel() ? op->kernel()->str() : ""},
+                                       {"kernel", kernel},
+                                       {"provider", provider},
                                        {"inputs", names(g, op->inputs())},
                                        {"outputs", names(g, op->outputs())}});
     }
@@ -70,6 +78,14 @@ int inspectArtifact(const std::string &path, bool json) {
     llvm::outs() << path << ": target " << target << ", " << data.size() << " bytes, weights " << weights
                  << " bytes, arena " << (g ? g->arena_bytes() : 0) << " bytes, " << ops.size() << " ops\n";
     for (auto &[k, n] : counts) llvm::outs() << "  " << k << " " << n << "\n";
+    std::string host = m->target() && m->target()->host() ? m->target()->host()->str() : target;
+    llvm::outs() << "placement:";
+    for (auto &[p, n] : placement)
+      llvm::outs() << " " << (p == "ref" ? "host " + host : "plugin " + p) << " " << n << " ops;";
+    llvm::outs() << "\n";
+    for (auto &[p, list] : placedOps)
+      if (p != "ref")
+        for (const auto &o : list) llvm::outs() << "  on " << p << ": " << o << "\n";
     return 0;
   }
   llvm::json::Object counts_json;
@@ -95,7 +111,11 @@ int inspectArtifact(const std::string &path, bool json) {
       }
       meta[kv->key()->str()] = value;
     }
+  llvm::json::Object placementJson;
+  for (auto &[p, n] : placement) placementJson[p] = n;
   llvm::json::Object root{{"target", target},
+                          {"host", m->target() && m->target()->host() ? m->target()->host()->str() : target},
+                          {"placement", std::move(placementJson)},
                           {"producer", m->producer() ? m->producer()->str() : ""},
                           {"format_version", int64_t(m->format_version())},
                           {"size_bytes", int64_t(data.size())},
