@@ -20,11 +20,12 @@ commands:
           [--quantize=w8|w4|w8a8|w4a8 [--group-size=G] [--asymmetric] [--keep-float=RE]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
-  run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N]
+          [--plugin PATH.so]...                                    load a target plugin; --target one of its targets
+  run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N] [--plugin PATH.so]...
   inspect ART.slm [--json]                                         summarize an artifact
   bench ART.slm [--prompt-len P] [--decode N] [--threads T] [--repeat R] [--json FILE]
                                                                    time an LM: load, prefill, decode
-  targets                                                          list targets
+  targets [--plugin PATH.so]...                                    list targets (built-in and plugins')
   --version
 )";
 
@@ -58,6 +59,7 @@ int cmdCompile(int argc, char **argv) {
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
       "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
+      "plugin", po::value(&opt.plugins)->composing(), "load a target plugin library PATH.so (repeatable)")(
       "prune", po::value(&opt.prune),
       "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
       "channels, heads:F fraction F of the attention heads (whole KV groups or the same count per group). "
@@ -100,7 +102,8 @@ int cmdRun(int argc, char **argv) {
       "input", po::value(&inputs)->composing(), "NAME=FILE (.npy or .pb), repeatable")(
       "input-dir", po::value(&opt.input_dir), "folder of <name>.npy or input_<i>.pb files")(
       "output-dir", po::value(&opt.output_dir), "folder for <output name>.npy")(
-      "threads", po::value(&opt.threads)->default_value(0), "threads (0: all cores)");
+      "threads", po::value(&opt.threads)->default_value(0), "threads (0: all cores)")(
+      "plugin", po::value(&opt.plugins)->composing(), "load a plugin's kernel provider PATH.so (repeatable)");
   po::positional_options_description pos;
   pos.add("artifact", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);
@@ -154,9 +157,28 @@ int cmdBench(int argc, char **argv) {
   return slmc::benchArtifact(opt);
 }
 
-int cmdTargets() {
+int cmdTargets(int argc, char **argv) {
+  std::vector<std::string> plugins;
+  po::options_description desc("slmc targets");
+  desc.add_options()("help,h", "show help")("plugin", po::value(&plugins)->composing(),
+                                             "also list the targets of plugin PATH.so (repeatable)");
+  po::variables_map vm = parse(argc, argv, desc, po::positional_options_description());
+  if (vm.count("help")) {
+    std::cout << "usage: slmc targets [--plugin PATH.so]...\n" << desc;
+    return 0;
+  }
+  for (const auto &p : plugins) {
+    std::string error;
+    if (!slmc::loadPlugin(p, &error)) {
+      std::cerr << "slmc: error: " << error << "\n";
+      return 2;
+    }
+  }
+  // name, triple, origin (built-in, or the plugin file and its host target), description
   for (const auto &t : slmc::registeredTargets())
-    std::cout << t.name << "\t" << t.triple << "\t" << t.description << "\n";
+    std::cout << t.name << "\t" << t.triple << "\t"
+              << (t.builtin ? std::string("built-in") : "plugin " + t.pluginPath + " (host " + t.host + ")") << "\t"
+              << t.description << "\n";
   return 0;
 }
 
@@ -178,7 +200,7 @@ int main(int argc, char **argv) {
     if (cmd == "run") return cmdRun(argc - 1, argv + 1);
     if (cmd == "inspect") return cmdInspect(argc - 1, argv + 1);
     if (cmd == "bench") return cmdBench(argc - 1, argv + 1);
-    if (cmd == "targets") return cmdTargets();
+    if (cmd == "targets") return cmdTargets(argc - 1, argv + 1);
   } catch (const po::error &e) {
     return usageError(std::string(cmd) + ": " + e.what());
   }
