@@ -98,10 +98,11 @@ def prepare(args, work):
         if stale(onnx_path, gen):
             run([PY, gen, *spec["gen"][1:], "--out", onnx_path])
     slmc = os.path.join(args.build_dir, "compiler", "slmc")
-    art = os.path.join(work, args.model + ".slm")
+    art = os.path.join(work, args.model + (f".{args.quantize}" if args.quantize else "") + ".slm")
     if stale(art, onnx_path, slmc):
         run([slmc, "compile", onnx_path, "--target=x86_64", "-o", art,
-             "--dim", f"seq={args.prompt_len}", "--dim", f"past={args.prompt_len + args.decode}"])
+             "--dim", f"seq={args.prompt_len}", "--dim", f"past={args.prompt_len + args.decode}",
+             *([f"--quantize={args.quantize}"] if args.quantize else [])])
     common = ["--prompt-len", str(args.prompt_len), "--decode", str(args.decode),
               "--threads", str(args.threads), "--repeat", str(args.repeat)]
     engines = {
@@ -233,6 +234,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--gguf-types", default="f32,q8_0,q4_0")
+    ap.add_argument("--quantize", default="", help="compile the slmc artifact with --quantize=SCHEME (w8, w4, w8a8, w4a8)")
     ap.add_argument("--quiet-wait", type=float, default=120,
                     help="max seconds to wait for an idle machine before each engine run (0: no wait)")
     ap.add_argument("--max-contention", type=float, default=0.3,
@@ -250,7 +252,7 @@ def main():
     load_before = os.getloadavg()
     runs = time_rounds(args, work, engines)
     rows, ratios, quiet = summarize(runs, args)
-    title = (f"{args.model}: {args.threads} threads, prompt {args.prompt_len}, decode {args.decode}, "
+    title = (f"{args.model}{' slmc ' + args.quantize if args.quantize else ''}: {args.threads} threads, prompt {args.prompt_len}, decode {args.decode}, "
              f"medians of {args.rounds} rounds")
     svg_chart(rows, title, os.path.join(work, "chart.svg"))
     weights = rows["slmc"]["size_bytes"]

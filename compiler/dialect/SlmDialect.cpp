@@ -48,6 +48,20 @@ LogicalResult MatMulWqOp::verify() {
   return success();
 }
 
+LogicalResult MatMulA8Op::verify() {
+  int64_t bits = getBits(), k = getK(), kp = getKp(), n = getN(), group = getGroupSize();
+  if (bits != 4 && bits != 8) return emitOpError("bits must be 4 or 8, got ") << bits;
+  if (group <= 0 || group % 8 || kp < k || kp % group) return emitOpError("group_size must be a positive multiple of 8 dividing kp >= k");
+  auto w = cast<ShapedType>(getWeight().getType());
+  auto s = cast<ShapedType>(getScales().getType());
+  int64_t strips = (n + 15) / 16, bytes = bits == 8 ? kp * 16 : kp * 8;
+  if (!w.hasStaticShape() || w.getShape() != ArrayRef<int64_t>{strips, bytes})
+    return emitOpError("weight must be ") << strips << "x" << bytes << ", got " << w;
+  if (!s.hasStaticShape() || s.getShape() != ArrayRef<int64_t>{strips, kp / group * 16})
+    return emitOpError("scales must be ") << strips << "x" << kp / group * 16 << ", got " << s;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "SlmOps.cpp.inc"
 

@@ -42,4 +42,49 @@ def Slm_GatherWqOp : Slm_Op<"gather_wq", [Pure]> {
   let results = (outs TensorOf<[F32]>:$output);
 }
 
+def Slm_QuantizeRowsOp : Slm_Op<"quantize_rows", [Pure]> {
+  let summary = "Per-row (per-token) dynamic int8 quantization of activations for slm.matmul_a8";
+  let description = [{
+    For each row x of `input` [..., K]: `scale = max|x| / 127`, `q[k] = round_half_even(x[k] * (127 / max|x|))`
+    for k < K and 0 for K <= k < `kp`; `sums[g] = sum of q over group g` (`kp / group_size` groups).
+    One quantize_rows feeds every slm.matmul_a8 that reads the same activation with the same
+    `kp` and `group_size` (Q/K/V, gate/up).
+
+    ```mlir
+    %q, %s, %sum = "slm.quantize_rows"(%x) {k = 64 : i64, kp = 64 : i64, group_size = 32 : i64}
+        : (tensor<1x?x64xf32>) -> (tensor<1x?x64xi8>, tensor<1x?x1xf32>, tensor<1x?x2xi32>)
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, I64Attr:$k, I64Attr:$kp, I64Attr:$group_size);
+  let results = (outs TensorOf<[I8]>:$q, TensorOf<[F32]>:$scale, TensorOf<[I32]>:$sums);
+}
+
+def Slm_MatMulA8Op : Slm_Op<"matmul_a8", [Pure, AttrSizedOperandSegments]> {
+  let summary = "MatMul of per-row int8 activations by a constant int8/int4 weight, integer dot products";
+  let description = [{
+    `acc[m, n] = a_scale[m] * sum_g scale[g, n] * sum_{k in g} q[m, k] * w[k, n]`, then the
+    fused_matmul epilogue `y = act(acc + bias) * mul + residual`. `q`, `a_scale`, `a_sums` come
+    from slm.quantize_rows. The weight is packed for VNNI (vpdpbusd: u8 weight x s8 activation,
+    4 products per 32-bit lane): columns in strips of 16 (N padded), one row per strip.
+    `bits` = 8: for k-quad i, byte 64*i + 4*c + j = w[4i + j, 16s + c] + 128. `bits` = 4: for
+    k-octet i, byte 64*i + 4*c + j holds w[8i + j] + 8 in its low nibble and w[8i + 4 + j] + 8 in
+    its high nibble. The stored offset (128 or 8) times the group's activation sum `a_sums` is
+    subtracted from each group's integer dot. `scales` is f16 [strips, groups * 16] (group-major
+    within a strip); `group_size` is a multiple of 8 and `kp` (padded K) a multiple of it.
+
+    ```mlir
+    %y = "slm.matmul_a8"(%q, %s, %sum, %w, %ws) {bits = 4 : i64, group_size = 32 : i64, k = 64 : i64, kp = 64 : i64,
+           n = 256 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0>}
+        : (tensor<1x?x64xi8>, tensor<1x?x1xf32>, tensor<1x?x2xi32>, tensor<16x512xui8>, tensor<16x32xf16>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I8]>:$q, TensorOf<[F32]>:$a_scale, TensorOf<[I32]>:$a_sums,
+                   TensorOf<[UI8]>:$weight, TensorOf<[F16]>:$scales, Optional<TensorOf<[F32]>>:$bias,
+                   Optional<TensorOf<[F32]>>:$mul, Optional<TensorOf<[F32]>>:$residual, I64Attr:$bits,
+                   I64Attr:$group_size, I64Attr:$k, I64Attr:$kp, I64Attr:$n, OptionalAttr<StrAttr>:$activation,
+                   OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs TensorOf<[F32]>:$output);
+  let hasVerifier = 1;
+}
+
 #endif // SLM_QUANT_OPS

@@ -14,7 +14,7 @@ namespace {
 
 int64_t effectiveGroup(const CompileOptions &o) {
   if (o.groupSize >= 0) return o.groupSize;
-  return o.quantize == "w4" ? 32 : 0;
+  return o.quantize == "w4" || o.quantize == "w4a8" ? 32 : 0;
 }
 
 mlir::ArrayAttr reportOf(mlir::ModuleOp module) {
@@ -31,12 +31,14 @@ std::string checkQuantOptions(const CompileOptions &o) {
       return "--group-size, --asymmetric and --keep-float need --quantize";
     return "";
   }
-  if (o.quantize != "w8" && o.quantize != "w4") {
-    static const char *kPlanned[] = {"fp16", "bf16", "w8a8", "w4a8", "int8"};
+  if (o.quantize != "w8" && o.quantize != "w4" && o.quantize != "w8a8" && o.quantize != "w4a8") {
+    static const char *kPlanned[] = {"fp16", "bf16", "int8"};
     for (const char *p : kPlanned)
-      if (o.quantize == p) return "--quantize=" + o.quantize + " is not implemented yet (available: w8, w4)";
-    return "unknown --quantize scheme '" + o.quantize + "' (available: w8, w4)";
+      if (o.quantize == p) return "--quantize=" + o.quantize + " is not implemented yet (available: w8, w4, w8a8, w4a8)";
+    return "unknown --quantize scheme '" + o.quantize + "' (available: w8, w4, w8a8, w4a8)";
   }
+  if (o.asymmetric && (o.quantize == "w8a8" || o.quantize == "w4a8"))
+    return "--asymmetric is not supported with --quantize=" + o.quantize + " (its weights are symmetric)";
   int64_t g = effectiveGroup(o);
   if (g != 0 && g != 32 && g != 64 && g != 128) return "--group-size must be 0, 32, 64 or 128";
   return "";
@@ -45,7 +47,8 @@ std::string checkQuantOptions(const CompileOptions &o) {
 mlir::LogicalResult runQuantization(mlir::ModuleOp module, const CompileOptions &o) {
   if (o.quantize.empty()) return mlir::success();
   QuantizeWeightsOptions qo;
-  qo.bits = o.quantize == "w8" ? 8 : 4;
+  qo.bits = o.quantize == "w8" || o.quantize == "w8a8" ? 8 : 4;
+  qo.actBits = o.quantize == "w8a8" || o.quantize == "w4a8" ? 8 : 0;
   qo.groupSize = effectiveGroup(o);
   qo.symmetric = !o.asymmetric;
   qo.keepFloat = o.keepFloat;

@@ -27,13 +27,22 @@ def QuantizeWeights : Pass<"slm-quantize-weights", "mlir::ModuleOp"> {
            operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>} : (...) -> tensor<1x?x256xf32>
     ```
     Layers whose name matches `keep-float` are left alone (and reported).
+
+    With `act-bits=8` (w8a8, w4a8) a matmul instead becomes `slm.matmul_a8` on a VNNI-packed
+    weight, fed by one `slm.quantize_rows` per distinct activation (shared by Q/K/V, gate/up):
+    ```mlir
+    %q, %s, %sum = "slm.quantize_rows"(%x) {group_size = 32 : i64, k = 64 : i64, kp = 64 : i64} : ...
+    %y = "slm.matmul_a8"(%q, %s, %sum, %w, %ws) {bits = 4 : i64, ...} : ... -> tensor<1x?x256xf32>
+    ```
   }];
   let options = [
     Option<"bits", "bits", "int64_t", "4", "Bits per weight: 8 or 4">,
     Option<"groupSize", "group-size", "int64_t", "32", "Group size along K (0: one group per output channel)">,
     Option<"symmetric", "symmetric", "bool", "true", "Symmetric (no zero point) or asymmetric groups">,
     Option<"keepFloat", "keep-float", "std::string", "\"\"", "Regex of layer names to leave in float">,
-    Option<"embeddings", "embeddings", "bool", "true", "Also quantize Gather tables (embeddings)">
+    Option<"embeddings", "embeddings", "bool", "true", "Also quantize Gather tables (embeddings)">,
+    Option<"actBits", "act-bits", "int64_t", "0",
+           "0: weight-only (slm.matmul_wq); 8: per-row int8 activations (slm.quantize_rows + slm.matmul_a8, symmetric weights)">
   ];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }

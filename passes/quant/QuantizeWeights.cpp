@@ -7,7 +7,9 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/Regex.h"
 
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace slmc {
@@ -69,7 +71,68 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     report.push_back(b.getDictionaryAttr(f));
   }
 
-  std::string scheme() const { return "w" + std::to_string(bits) + (symmetric ? "" : "_asym"); }
+  std::string scheme() const {
+    return "w" + std::to_string(bits) + (actBits == 8 ? "a8" : "") + (symmetric ? "" : "_asym");
+  }
+
+  // One slm.quantize_rows per (activation, kp, group): its three results.
+  std::map<std::tuple<void *, int64_t, int64_t>, Operation *> quantizedRows;
+
+  Operation *quantizeRows(OpBuilder &b, Location loc, Value a, int64_t k, int64_t kp, int64_t group) {
+    Operation *&op = quantizedRows[{a.getAsOpaquePointer(), kp, group}];
+    if (op) return op;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfterValue(a);
+    auto at = cast<RankedTensorType>(a.getType());
+    auto withLast = [&](int64_t last, Type et) {
+      SmallVector<int64_t> shape(at.getShape());
+      shape.back() = last;
+      return RankedTensorType::get(shape, et);
+    };
+    OperationState state(loc, slm::QuantizeRowsOp::getOperationName());
+    state.addOperands(a);
+    state.addTypes({withLast(kp, b.getIntegerType(8)), withLast(1, b.getF32Type()),
+                    withLast(kp / group, b.getIntegerType(32))});
+    state.addAttribute("k", b.getI64IntegerAttr(k));
+    state.addAttribute("kp", b.getI64IntegerAttr(kp));
+    state.addAttribute("group_size", b.getI64IntegerAttr(group));
+    op = b.create(state);
+    return op;
+  }
+
+  // The slm.matmul_a8 form of a matmul by w[K, N] (already [K, N]); its report size in bytes.
+  Operation *buildMatMulA8(OpBuilder &b, Operation *op, Value a, const std::vector<float> &values, int64_t k,
+                           int64_t n, const std::string &layer, ValueRange epilogue,
+                           ArrayRef<NamedAttribute> actAttrs, int64_t *after, double *maxErr) {
+    int64_t kp, group;
+    QuantizedMatrix q = quantizeForMatMulA8(values.data(), k, n, quantScheme(), &kp, &group);
+    *after = int64_t(q.codes.size() + q.scales.size() * 2);
+    *maxErr = q.maxAbsError;
+    Location loc = op->getLoc();
+    Operation *rows = quantizeRows(b, loc, a, k, kp, group);
+    Value codes = makeConstant(b, loc, {q.rows, q.cols}, b.getIntegerType(8, false), q.codes.data(), q.codes.size(),
+                               layer + ".qweight");
+    Value scales = makeConstant(b, loc, {q.scaleRows, q.scaleCols}, b.getF16Type(), q.scales.data(),
+                                q.scales.size() * 2, layer + ".scales");
+    SmallVector<Value> operands{rows->getResult(0), rows->getResult(1), rows->getResult(2), codes, scales};
+    SmallVector<int32_t> segments{1, 1, 1, 1, 1};
+    for (Value v : epilogue) {
+      segments.push_back(v ? 1 : 0);
+      if (v) operands.push_back(v);
+    }
+    while (segments.size() < 8) segments.push_back(0);
+    OperationState state(loc, slm::MatMulA8Op::getOperationName());
+    state.addOperands(operands);
+    state.addTypes(op->getResult(0).getType());
+    state.addAttribute("operandSegmentSizes", b.getDenseI32ArrayAttr(segments));
+    state.addAttribute("bits", b.getI64IntegerAttr(bits));
+    state.addAttribute("group_size", b.getI64IntegerAttr(group));
+    state.addAttribute("k", b.getI64IntegerAttr(k));
+    state.addAttribute("kp", b.getI64IntegerAttr(kp));
+    state.addAttribute("n", b.getI64IntegerAttr(n));
+    for (NamedAttribute na : actAttrs) state.addAttribute(na.getName(), na.getValue());
+    return b.create(state);
+  }
   QuantScheme quantScheme() const { return {int(bits), groupSize, symmetric}; }
 
   // Why `op` (a matmul with weight operand `w`) cannot be quantized; "" when it can.
@@ -108,6 +171,23 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < k; ++j) t[size_t(j * n + i)] = values[size_t(i * k + j)];
       values.swap(t);
+    }
+    if (actBits == 8) {
+      if (!isa<RankedTensorType>(a.getType())) {
+        record(b, layer, {k, n}, "float", before, before, "activation has no ranked type");
+        return;
+      }
+      SmallVector<Value> epi(epilogue.begin(), epilogue.end());
+      while (epi.size() < 3) epi.push_back(Value());
+      int64_t after = 0;
+      double maxErr = 0;
+      Operation *newOp = buildMatMulA8(b, op, a, values, k, n, layer, epi, actAttrs, &after, &maxErr);
+      for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
+        if (Attribute v = op->getAttr(keepAttr)) newOp->setAttr(keepAttr, v);
+      op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
+      op->erase();
+      record(b, layer, {k, n}, scheme(), before, after, "", maxErr);
+      return;
     }
     QuantizedMatrix q = quantizeForMatMul(values.data(), k, n, quantScheme());
     int64_t after = int64_t(q.codes.size() + q.scales.size() * 2 + q.zeros.size());
@@ -192,6 +272,14 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   void runOnOperation() override {
     if (bits != 4 && bits != 8) {
       getOperation().emitError("slm-quantize-weights: bits must be 4 or 8");
+      return signalPassFailure();
+    }
+    if (actBits != 0 && actBits != 8) {
+      getOperation().emitError("slm-quantize-weights: act-bits must be 0 or 8");
+      return signalPassFailure();
+    }
+    if (actBits == 8 && !symmetric) {
+      getOperation().emitError("slm-quantize-weights: int8 activations need symmetric weights");
       return signalPassFailure();
     }
     if (groupSize < 0) {
