@@ -46,6 +46,7 @@ struct ArtifactOp {
   std::vector<ArtifactAttr> attrs;  // sorted by name
   const ::slm::OpKernel *kernel = nullptr;
   std::string provider; // kernel provider of a plugin that claimed the op; "" = host kernels ("ref")
+  std::string codeSymbol; // provider "gen": the generated kernel's name in the code segment
 };
 
 struct ArtifactGraph {
@@ -54,6 +55,7 @@ struct ArtifactGraph {
   std::vector<int> inputs, outputs;
   uint64_t arenaBytes = 0;
   uint64_t weightsBytes = 0;
+  std::string code; // the code segment (generated kernels' shared object), empty without one
 };
 
 // Computes every tensor's max shape from the graph inputs' bounds by running the

@@ -1,5 +1,7 @@
 // Emits the artifact: @main → ArtifactGraph → bounds → memory plan → FlatBuffer + weights, written atomically.
 #include "emit/ArtifactWriter.h"
+#include "emit/CodeSegment.h"
+#include "slm_kernel_abi.h"
 
 #include "OnnxOpInfo.h"
 #include "SlmDialect.h"
@@ -298,10 +300,14 @@ flatbuffers::Offset<::slm::fb::Graph> writeGraph(flatbuffers::FlatBufferBuilder 
     std::string kernel = (op.provider.empty() ? std::string("ref") : op.provider) + "." +
                          (op.domain.empty() ? op.kind : op.domain + "." + op.kind);
     ops.push_back(::slm::fb::CreateOpDirect(fbb, op.kind.c_str(), op.domain.c_str(), kernel.c_str(), &op.inputs,
-                                          &op.outputs, &attrs, op.name.c_str()));
+                                          &op.outputs, &attrs, op.name.c_str(),
+                                          op.codeSymbol.empty() ? nullptr : op.codeSymbol.c_str()));
   }
   return ::slm::fb::CreateGraphDirect(fbb, &tensors, &ops, &g.inputs, &g.outputs, g.arenaBytes, 0);
 }
+
+// The code segment follows the weights at the next 64-byte boundary.
+uint64_t codeOffset(const ArtifactGraph &g) { return (g.weightsBytes + 63) / 64 * 64; }
 
 bool writeFile(const std::string &outPath, const uint8_t *fb, size_t fbSize, const ArtifactGraph &g,
                uint64_t *fileBytes, std::string *error) {
@@ -328,6 +334,10 @@ bool writeFile(const std::string &outPath, const uint8_t *fb, size_t fbSize, con
       w = t.offset + t.byteSize;
     }
     out.write(zeros, std::streamsize(g.weightsBytes - w));
+    if (!g.code.empty()) {
+      out.write(zeros, std::streamsize(codeOffset(g) - g.weightsBytes));
+      out.write(g.code.data(), std::streamsize(g.code.size()));
+    }
     out.flush();
     if (!out) {
       out.close();
@@ -335,7 +345,7 @@ bool writeFile(const std::string &outPath, const uint8_t *fb, size_t fbSize, con
       *error = outPath + ": write failed: " + std::strerror(errno);
       return false;
     }
-    *fileBytes = area + g.weightsBytes;
+    *fileBytes = area + (g.code.empty() ? g.weightsBytes : codeOffset(g) + g.code.size());
   }
   if (std::rename(tmpPath.c_str(), outPath.c_str()) != 0) {
     std::remove(tmpPath.c_str());
@@ -359,6 +369,9 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   if (!builder.build(func)) return false;
   if (!inferBounds(g, options.dimBounds, stats->notes, error)) return false;
   if (!partitionForTarget(g, *options.target, stats->notes, error)) return false;
+  if (options.generateKernels &&
+      !generateCodeSegment(g, {options.target->triple, options.target->cpu, options.llvmFeatures}, stats->notes, error))
+    return false;
   planMemory(g);
 
   flatbuffers::FlatBufferBuilder fbb(1 << 16);
@@ -366,10 +379,14 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   const TargetInfo &t = *options.target;
   std::vector<flatbuffers::Offset<flatbuffers::String>> features;
   for (const auto &f : t.features) features.push_back(fbb.CreateString(f));
+  std::vector<flatbuffers::Offset<flatbuffers::String>> excluded;
+  for (const auto &f : options.excludedFeatures) excluded.push_back(fbb.CreateString(f));
   auto target = ::slm::fb::CreateTargetDirect(fbb, t.name.c_str(), t.triple.c_str(), t.cpu.c_str(), &features,
-                                            /*kernel_abi_version=*/0, t.builtin ? nullptr : t.host.c_str());
+                                            g.code.empty() ? 0u : SLM_KERNEL_ABI_VERSION,
+                                            t.builtin ? nullptr : t.host.c_str(), excluded.empty() ? nullptr : &excluded);
   std::vector<flatbuffers::Offset<::slm::fb::Segment>> segments;
   if (g.weightsBytes) segments.push_back(::slm::fb::CreateSegmentDirect(fbb, "weights", 0, g.weightsBytes));
+  if (!g.code.empty()) segments.push_back(::slm::fb::CreateSegmentDirect(fbb, "code", codeOffset(g), g.code.size()));
   auto meta = options.metadata;
   std::sort(meta.begin(), meta.end());
   std::vector<flatbuffers::Offset<::slm::fb::KeyValue>> kvs;
@@ -382,6 +399,7 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   stats->tensors = g.tensors.size();
   stats->weightsBytes = g.weightsBytes;
   stats->arenaBytes = g.arenaBytes;
+  stats->codeBytes = g.code.size();
   return writeFile(outPath, fbb.GetBufferPointer(), fbb.GetSize(), g, &stats->fileBytes, error);
 }
 

@@ -15,11 +15,14 @@ struct EmitOptions {
   const TargetInfo *target = nullptr;
   std::map<std::string, int64_t> dimBounds;          // --dim NAME=MAX
   std::vector<std::pair<std::string, std::string>> metadata; // recorded in the artifact
+  std::vector<std::string> excludedFeatures; // Target.excluded_features (--features=-x)
+  bool generateKernels = false;              // --codegen: generated kernels in a code segment
+  std::string llvmFeatures;                  // LLVM feature string the code segment is compiled with
 };
 
 struct EmitStats {
   size_t ops = 0, tensors = 0;
-  uint64_t weightsBytes = 0, arenaBytes = 0, fileBytes = 0;
+  uint64_t weightsBytes = 0, arenaBytes = 0, fileBytes = 0, codeBytes = 0;
   std::vector<std::string> notes; // e.g. default dim bounds chosen
 };
 

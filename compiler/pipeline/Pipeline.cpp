@@ -6,6 +6,7 @@
 #include "pipeline/PassPipeline.h"
 #include "pipeline/Prune.h"
 #include "pipeline/Quantize.h"
+#include "pipeline/TargetFeatures.h"
 #include "pipeline/Targets.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -48,6 +49,15 @@ int compileModel(const CompileOptions &options) {
     llvm::errs() << "slmc: error: unknown target '" << options.target << "' (see `slmc targets`)\n";
     return kExitBadInput;
   }
+  FeatureLevel level;
+  if (std::string bad; !resolveFeatureLevel(*target, options.cpu, options.features, &level, &bad)) {
+    llvm::errs() << "slmc: error: " << bad << "\n";
+    return kExitBadInput;
+  }
+  // The target at the chosen feature level: its CPU and required features go into the artifact.
+  TargetInfo resolvedTarget = *target;
+  resolvedTarget.cpu = level.cpu;
+  resolvedTarget.features = level.required;
   if (std::string bad = checkPassNames(options); !bad.empty()) {
     llvm::errs() << "slmc: error: " << bad << "\n";
     return kExitBadInput;
@@ -102,7 +112,10 @@ int compileModel(const CompileOptions &options) {
   }
   if (!options.quantize.empty()) printQuantReport(*imported.module, llvm::errs());
   EmitOptions emit;
-  emit.target = target;
+  emit.target = &resolvedTarget;
+  emit.excludedFeatures = level.excluded;
+  emit.generateKernels = options.codegen;
+  emit.llvmFeatures = level.llvmFeatures;
   emit.dimBounds = options.dimBounds;
   emit.metadata.push_back({"source_sha256", fileSha256(options.input)});
   std::string bounds;

@@ -1,5 +1,6 @@
 // slmc: the command-line front end (compile, run, inspect, targets), flags parsed with Boost.Program_options.
 #include "pipeline/Pipeline.h"
+#include "pipeline/TargetFeatures.h"
 #include "pipeline/Targets.h"
 #include "run_tool.h"
 #include "tools/Bench.h"
@@ -20,6 +21,7 @@ commands:
           [--quantize=w8|w4|w8a8|w4a8 [--group-size=G] [--asymmetric] [--keep-float=RE]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
+          [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
           [--plugin PATH.so]...                                    load a target plugin; --target one of its targets
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N] [--plugin PATH.so]...
   inspect ART.slm [--json]                                         summarize an artifact
@@ -59,6 +61,11 @@ int cmdCompile(int argc, char **argv) {
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
       "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
+      "cpu", po::value(&opt.cpu), "CPU to compile for (LLVM name, e.g. skylake-avx512, cortex-a76, or native); "
+      "its features become required at run time")(
+      "features", po::value(&opt.features), "+a,-b: features on top of the CPU's (see `slmc targets`); "
+      "-x also keeps the runtime from using kernels that need x")(
+      "codegen", po::bool_switch(&opt.codegen), "generate kernels (rms_norm, Softmax) into a code segment")(
       "plugin", po::value(&opt.plugins)->composing(), "load a target plugin library PATH.so (repeatable)")(
       "prune", po::value(&opt.prune),
       "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
@@ -161,7 +168,8 @@ int cmdTargets(int argc, char **argv) {
   std::vector<std::string> plugins;
   po::options_description desc("slmc targets");
   desc.add_options()("help,h", "show help")("plugin", po::value(&plugins)->composing(),
-                                             "also list the targets of plugin PATH.so (repeatable)");
+                                             "also list the targets of plugin PATH.so (repeatable)")(
+      "features", "list each target's default CPU, default features and the features --features accepts");
   po::variables_map vm = parse(argc, argv, desc, po::positional_options_description());
   if (vm.count("help")) {
     std::cout << "usage: slmc targets [--plugin PATH.so]...\n" << desc;
@@ -173,6 +181,15 @@ int cmdTargets(int argc, char **argv) {
       std::cerr << "slmc: error: " << error << "\n";
       return 2;
     }
+  }
+  if (vm.count("features")) {
+    for (const auto &t : slmc::registeredTargets()) {
+      std::string defaults, known;
+      for (const auto &f : t.features) defaults += (defaults.empty() ? "" : ",") + f;
+      for (const auto &f : slmc::knownFeatures(t.name)) known += (known.empty() ? "" : ",") + f;
+      std::cout << t.name << "\tcpu=" << t.cpu << "\tdefault=" << defaults << "\tknown=" << known << "\n";
+    }
+    return 0;
   }
   // name, triple, origin (built-in, or the plugin file and its host target), description
   for (const auto &t : slmc::registeredTargets())

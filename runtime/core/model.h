@@ -47,6 +47,8 @@ struct OpDesc {
   const struct slm_kernel_provider *provider = nullptr;
   void *provider_state = nullptr;
   std::string key;
+  // Kernel key "gen.<key>": the generated kernel's entry point in the code segment (slm_kernel_abi.h).
+  void *gen_fn = nullptr;
 };
 
 } // namespace slm
@@ -61,6 +63,7 @@ struct slm_model {
   std::vector<int> inputs;
   std::vector<int> outputs;
   uint64_t arena_bytes = 0;
+  void *code_handle = nullptr; // the loaded code segment (dlopen handle), null without one
   ~slm_model();
 };
 

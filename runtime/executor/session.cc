@@ -1,4 +1,5 @@
 // Sessions: one arena per session, per-run shape resolution within the planned bounds, the op loop.
+#include "core/code_segment.h"
 #include "core/model.h"
 #include "core/provider.h"
 #include "core/status.h"
@@ -110,7 +111,7 @@ slm_status_t run_op(slm_session *s, const OpDesc &op) {
                        op.name.c_str(), op.kind.c_str(), d.name.c_str(), shape_str(t.dims, t.rank).c_str(), t.nbytes(),
                        shape_str(d.max_dims, d.rank).c_str(), (unsigned long long)d.byte_size);
   }
-  rc = op.provider ? provider_run(op, &ctx) : op.kernel->run(&ctx);
+  rc = op.gen_fn ? run_generated_kernel(op, &ctx) : op.provider ? provider_run(op, &ctx) : op.kernel->run(&ctx);
   if (rc != SLM_REF_OK)
     return set_error(SLM_ERROR_RUNTIME, "op '%s' (%s): %s", op.name.c_str(), op.kind.c_str(), err);
   return SLM_OK;

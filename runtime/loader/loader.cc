@@ -4,6 +4,9 @@
 #include "core/status.h"
 #include "slm_generated.h"
 #include "core/host_kernels.h"
+#include "core/code_segment.h"
+#include "core/cpu_features.h"
+#include "slm_kernel_abi.h"
 
 #include <cerrno>
 #include <cstring>
@@ -25,6 +28,8 @@ struct Loader {
   uint64_t seg_area_size = 0;
   const uint8_t *weights = nullptr;
   uint64_t weights_size = 0;
+  const uint8_t *code = nullptr; // the code segment (generated kernels), null without one
+  uint64_t code_size = 0;
   // The CPU's best ISA level, read once per load; it picks optimized overrides where they exist.
   int isa_level = host_isa() ? host_isa()->cpu_level() : 0;
 
@@ -232,6 +237,10 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
       return set_error(SLM_ERROR_UNSUPPORTED,
                        "%s: op '%s' (%s) runs on kernel provider '%s', which is not registered; load its plugin "
                        "(--plugin PATH.so, or slm_plugin_load)", L.path, op->name.c_str(), key.c_str(), pname.c_str());
+    if (pname == "gen") {
+      slm_status_t bound = code_segment_bind(L.path, L.m->code_handle, o->code_symbol() ? o->code_symbol()->c_str() : "", op);
+      if (bound != SLM_OK) return bound;
+    }
   }
   if ((st = decode_indices(L, o->inputs(), &op->inputs, true, op->name, "input")) != SLM_OK) return st;
   if ((st = decode_indices(L, o->outputs(), &op->outputs, true, op->name, "output")) != SLM_OK) return st;
@@ -283,6 +292,33 @@ slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
   return io(g->outputs(), &L.m->outputs, kStorageOutput, "output");
 }
 
+// Refuses a CPU that lacks a required feature (never SIGILL), caps the ISA kernel level by the
+// features the artifact excludes, and loads the code segment.
+slm_status_t check_features_and_code(Loader &L, const fb::Target *t) {
+  std::vector<std::string> required, excluded;
+  if (t->required_features())
+    for (const auto *f : *t->required_features()) required.push_back(f ? f->str() : "");
+  if (t->excluded_features())
+    for (const auto *f : *t->excluded_features()) excluded.push_back(f ? f->str() : "");
+  // Plugin targets name features of their own chip; their kernel provider checks those.
+  std::vector<std::string> missing = t->host() ? std::vector<std::string>() : missing_cpu_features(required);
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto &f : missing) list += (list.empty() ? "" : ", ") + f;
+    return set_error(SLM_ERROR_UNSUPPORTED,
+                     "%s: this CPU lacks the feature(s) %s, which the artifact requires (compiled for %s, cpu '%s'); "
+                     "recompile with --cpu/--features for this CPU",
+                     L.path, list.c_str(), L.m->target.c_str(), t->cpu() ? t->cpu()->c_str() : "?");
+  }
+  int cap = isa_level_cap(excluded);
+  if (cap < L.isa_level) L.isa_level = cap;
+  if (!L.code) return SLM_OK;
+  if (t->kernel_abi_version() != SLM_KERNEL_ABI_VERSION)
+    return set_error(SLM_ERROR_UNSUPPORTED, "%s: the code segment uses kernel ABI version %u; this runtime calls version %u",
+                     L.path, t->kernel_abi_version(), SLM_KERNEL_ABI_VERSION);
+  return code_segment_open(L.path, L.code, L.code_size, &L.m->code_handle);
+}
+
 slm_status_t verify_and_decode(Loader &L) {
   const uint8_t *base = static_cast<const uint8_t *>(L.m->map_base);
   uint64_t size = L.m->map_size;
@@ -315,6 +351,10 @@ slm_status_t verify_and_decode(Loader &L) {
         L.weights = L.seg_area + s->offset();
         L.weights_size = s->size();
       }
+      if (s->kind()->str() == "code") {
+        L.code = L.seg_area + s->offset();
+        L.code_size = s->size();
+      }
     }
   }
   if (!model->target() || !model->target()->name())
@@ -325,6 +365,8 @@ slm_status_t verify_and_decode(Loader &L) {
   if (host != host_target() && L.m->target != host_target())
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: the artifact was compiled for target '%s'; this runtime runs '%s' artifacts",
                      L.path, L.m->target.c_str(), host_target());
+  slm_status_t st = check_features_and_code(L, model->target());
+  if (st != SLM_OK) return st;
   return decode_graph(L, model->graph());
 }
 
@@ -342,5 +384,6 @@ slm_status_t load_model(const char *path, slm_model *m) {
 
 slm_model::~slm_model() {
   slm::destroy_provider_states(this);
+  slm::code_segment_close(code_handle);
   if (map_base) munmap(map_base, map_size);
 }

@@ -1,0 +1,94 @@
+// Picks the artifact ops that get generated kernels, and builds, lowers and links them into the code segment.
+#include "emit/CodeSegment.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <cstring>
+#include <map>
+
+namespace slmc {
+namespace {
+
+const ArtifactAttr *findAttr(const ArtifactOp &op, const char *name) {
+  for (const auto &a : op.attrs)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+bool isF32(const ArtifactGraph &g, int t) { return t >= 0 && g.tensors[t].dtype == ::slm::kF32; }
+
+// The kernel for `op`, or false when it has none (other dtype, axis, or a plugin claimed it).
+bool specFor(const ArtifactGraph &g, const ArtifactOp &op, KernelSpec *spec) {
+  if (!op.provider.empty() || !hasGeneratedKernel(op.domain, op.kind) || op.outputs.size() != 1) return false;
+  if (op.inputs.empty() || !isF32(g, op.inputs[0]) || !isF32(g, op.outputs[0])) return false;
+  const ArtifactTensor &x = g.tensors[op.inputs[0]];
+  if (x.maxShape.empty()) return false;
+  if (op.kind == "rms_norm") {
+    if (op.inputs.size() != 2 || !isF32(g, op.inputs[1])) return false;
+    const ArtifactTensor &scale = g.tensors[op.inputs[1]];
+    // The ABI's parameter vector is one value per column, static like the column count.
+    if (scale.maxShape.size() != 1 || scale.maxShape[0] != x.maxShape.back() ||
+        (!scale.dimNames.empty() && !scale.dimNames[0].empty()))
+      return false;
+    const ArtifactAttr *eps = findAttr(op, "epsilon");
+    spec->kind = "rms_norm";
+    spec->epsilon = eps ? eps->f : 0.0f;
+    uint32_t bits;
+    std::memcpy(&bits, &spec->epsilon, 4);
+    char name[48];
+    snprintf(name, sizeof name, "slm_gen_rms_norm_f32_eps%08x", bits);
+    spec->symbol = name;
+    return true;
+  }
+  // Softmax: over the last axis only; without an axis attribute only rank 2 (where the opset < 13
+  // default 1 and the opset >= 13 default -1 agree).
+  int64_t rank = int64_t(x.maxShape.size());
+  const ArtifactAttr *axis = findAttr(op, "axis");
+  if (axis ? !(axis->i == -1 || axis->i == rank - 1) : rank != 2) return false;
+  spec->kind = "softmax";
+  spec->symbol = "slm_gen_softmax_f32";
+  return true;
+}
+
+} // namespace
+
+bool generateCodeSegment(ArtifactGraph &g, const CodegenTarget &target, std::vector<std::string> &notes,
+                         std::string *error) {
+  std::map<std::string, KernelSpec> kernels; // by symbol: sorted, so the same graph gives the same bytes
+  std::map<std::string, int> opsPerKernel;
+  for (auto &op : g.ops) {
+    KernelSpec spec;
+    if (!specFor(g, op, &spec)) continue;
+    op.provider = "gen";
+    op.codeSymbol = spec.symbol;
+    kernels[spec.symbol] = spec;
+    ++opsPerKernel[spec.symbol];
+  }
+  if (kernels.empty()) {
+    notes.push_back("code segment: no op has a generated kernel (they exist for float32 slm.rms_norm and "
+                    "last-axis Softmax)");
+    return true;
+  }
+  mlir::MLIRContext ctx;
+  ctx.disableMultithreading();
+  mlir::OpBuilder b(&ctx);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(b.getUnknownLoc());
+  for (const auto &[symbol, spec] : kernels) buildKernel(*module, spec);
+  if (mlir::failed(lowerKernelsToLLVM(*module))) {
+    *error = "lowering the generated kernels to LLVM failed";
+    return false;
+  }
+  if (!compileKernelsToSharedObject(*module, target, &g.code, error)) {
+    *error = "generating the code segment for " + target.triple + ": " + *error;
+    return false;
+  }
+  std::string list;
+  for (const auto &[symbol, n] : opsPerKernel) list += (list.empty() ? "" : ", ") + symbol + " x" + std::to_string(n);
+  notes.push_back("code segment: " + std::to_string(g.code.size()) + " bytes for " + target.triple + " (cpu " +
+                  target.cpu + "): " + list);
+  return true;
+}
+
+} // namespace slmc
