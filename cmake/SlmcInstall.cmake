@@ -25,6 +25,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/plugins/include/slmc DESTINATION ${CMAKE
 set(SLMC_INSTALLED_TOOLS slm-run slmc-plugin-test)
 if(SLMC_BUILD_COMPILER)
   list(APPEND SLMC_INSTALLED_TOOLS slmc)
+  # The installed slmc still finds Debian's LLVM/MLIR shared libraries (/usr/lib/llvm-19/lib).
+  set_target_properties(slmc PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
 endif()
 install(TARGETS ${SLMC_INSTALLED_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT slmcTargets NAMESPACE slmc:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/slmc)
