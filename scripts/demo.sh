@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the built-in default model (tiny llama-style LM): set up, build, compile it in fp32
 # and compressed (int8 and int4 weights), run a prefill and a decode step of each, and compare every
-# artifact's outputs with the original ONNX model run by ONNX Runtime.
+# artifact's outputs with the original ONNX model run by ONNX Runtime; then `slmc bench` the two
+# compressed artifacts against the original (size, load, RSS, latency, LM speed, accuracy) and
+# `slmc generate` a line of text with the LM trained on the Brown corpus (benchmarks/models/byte_lm).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SLMC_BUILD_DIR:-$repo_root/build}"
@@ -34,4 +36,16 @@ for scheme in fp32 w8 w4; do
       "${dims[@]}" "${check[@]}" | grep -E "PASS|FAIL|OK|FAILED"
   done
 done
+echo "== slmc bench: the original against its w8 and w4 artifacts (same prompts; a table, JSON, Markdown and an SVG chart)"
+"$slmc" bench "$model" "$work/tiny_llama.w8.slm" "$work/tiny_llama.w4.slm" --prompt-len 16 --decode 16 \
+  --repeat 3 --json "$work/bench.json" --markdown "$work/bench.md" --plot "$work/bench.svg" \
+  --cache-dir "$work/cache" --quiet
+echo "(written: $work/bench.json, bench.md, bench.svg)"
+
+byte_lm="$repo_root/benchmarks/models/byte_lm.onnx"
+echo "== slmc generate: a line from the byte-level LM trained on the Brown corpus (w8, seeded sampling)"
+"$slmc" compile "$byte_lm" --target=x86_64 -o "$work/byte_lm.w8.slm" --dim seq=64 --dim past=160 --quantize=w8 \
+  > /dev/null 2> "$work/byte_lm.compile.log" || { cat "$work/byte_lm.compile.log" >&2; exit 1; }
+"$slmc" generate "$work/byte_lm.w8.slm" --prompt "The man said that " --max-tokens 120 --temperature 0.6 \
+  --top-k 20 --seed 1
 echo "demo: OK"

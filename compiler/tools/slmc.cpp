@@ -4,6 +4,7 @@
 #include "pipeline/Targets.h"
 #include "run_tool.h"
 #include "tools/Bench.h"
+#include "tools/Generate.h"
 #include "tools/Inspect.h"
 
 #include <boost/program_options.hpp>
@@ -25,8 +26,13 @@ commands:
           [--plugin PATH.so]...                                    load a target plugin; --target one of its targets
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N] [--plugin PATH.so]...
   inspect ART.slm [--json]                                         summarize an artifact
-  bench ART.slm [--prompt-len P] [--decode N] [--threads T] [--repeat R] [--json FILE]
-                                                                   time an LM: load, prefill, decode
+  bench [ORIGINAL.onnx] ART.slm [ART2.slm ...] [--json FILE] [--markdown FILE] [--plot FILE]
+        [--prompt-len P] [--decode N] [--threads T] [--repeat R] [--input NAME=FILE | --input-dir DIR]
+        [--eval-text FILE [--tokenizer bytes|tokenizer.json]] [--compare-ort] [--quiet]
+                                                                   compressed vs original: size, load, RSS,
+                                                                   latency, LM speed, accuracy, perplexity
+  generate ART.slm --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--seed S]
+        [--tokenizer bytes|tokenizer.json]                         stream text from an LM, then its speed
   targets [--plugin PATH.so]...                                    list targets (built-in and plugins')
   --version
 )";
@@ -142,27 +148,7 @@ int cmdInspect(int argc, char **argv) {
   return slmc::inspectArtifact(artifact, json);
 }
 
-int cmdBench(int argc, char **argv) {
-  slmc::BenchOptions opt;
-  po::options_description desc("slmc bench");
-  desc.add_options()("help,h", "show help")("artifact", po::value(&opt.artifact), ".slm artifact of an LM")(
-      "prompt-len", po::value(&opt.promptLen)->default_value(64), "prompt tokens (prefill)")(
-      "decode", po::value(&opt.decode)->default_value(32), "decode steps")(
-      "threads", po::value(&opt.threads)->default_value(2), "threads (0: all cores)")(
-      "repeat", po::value(&opt.repeat)->default_value(5), "timed repetitions (medians)")(
-      "warmup", po::value(&opt.warmup)->default_value(1), "untimed repetitions first")(
-      "seed", po::value(&opt.seed)->default_value(0), "seed of the random token ids")(
-      "json", po::value(&opt.jsonPath), "write results as JSON");
-  po::positional_options_description pos;
-  pos.add("artifact", 1);
-  po::variables_map vm = parse(argc, argv, desc, pos);
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
-  if (opt.artifact.empty()) return usageError("bench needs ART.slm");
-  return slmc::benchArtifact(opt);
-}
+int cmdBench(int argc, char **argv) { return slmc::benchMain(argc, argv); }
 
 int cmdTargets(int argc, char **argv) {
   std::vector<std::string> plugins;
@@ -217,6 +203,7 @@ int main(int argc, char **argv) {
     if (cmd == "run") return cmdRun(argc - 1, argv + 1);
     if (cmd == "inspect") return cmdInspect(argc - 1, argv + 1);
     if (cmd == "bench") return cmdBench(argc - 1, argv + 1);
+    if (cmd == "generate") return slmc::generateMain(argc - 1, argv + 1);
     if (cmd == "targets") return cmdTargets(argc - 1, argv + 1);
   } catch (const po::error &e) {
     return usageError(std::string(cmd) + ": " + e.what());
