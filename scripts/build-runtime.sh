@@ -32,4 +32,4 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_TOOLCHAIN_FILE="$repo_root/cmake/toolchains/$triple.cmake" \
     -DSLMC_BUILD_COMPILER=OFF -DSLMC_BUILD_TESTS=ON -DSLMC_BUILD_BENCHMARKS=OFF
 fi
-cmake --build "$build" -j "${SLMC_JOBS:-$(nproc)}" --target slm-run slm_unit_tests
+cmake --build "$build" -j "${SLMC_JOBS:-$(nproc)}" --target slm-run slm_unit_tests slmc-plugin-test
