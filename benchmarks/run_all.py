@@ -109,6 +109,14 @@ def prepare(args, work):
         "slmc": [slmc, "bench", art, *common],
         "onnxruntime": ["node", os.path.join(BENCH, "peers", "ort_bench.js"), "--model", onnx_path, *common],
     }
+    for bits in args.ort_nbits:
+        # ONNX Runtime on the same weights in its own int4/int8 kernels (MatMulNBits, block 32).
+        conv = os.path.join(BENCH, "peers", "onnx_to_matmulnbits.py")
+        nbits = os.path.join(work, f"{args.model}.nbits{bits}.onnx")
+        if stale(nbits, onnx_path, conv):
+            run([PY, conv, onnx_path, nbits, "--bits", str(bits), "--block", "32", "--accuracy-level", "4"])
+        engines[f"onnxruntime-nbits{bits}"] = ["node", os.path.join(BENCH, "peers", "ort_bench.js"),
+                                               "--model", nbits, *common]
     if spec["llama"]:
         conv = os.path.join(BENCH, "peers", "onnx_to_gguf.py")
         for t in args.gguf_types:
@@ -234,6 +242,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--gguf-types", default="f32,q8_0,q4_0")
+    ap.add_argument("--ort-nbits", default="", help="also time ONNX Runtime MatMulNBits models: 4, 8 or 4,8")
     ap.add_argument("--quantize", default="", help="compile the slmc artifact with --quantize=SCHEME (w8, w4, w8a8, w4a8)")
     ap.add_argument("--quiet-wait", type=float, default=120,
                     help="max seconds to wait for an idle machine before each engine run (0: no wait)")
@@ -243,6 +252,7 @@ def main():
     ap.add_argument("--out-dir", help="default: <repo>/build/bench/<model>")
     args = ap.parse_args()
     args.gguf_types = [t for t in args.gguf_types.split(",") if t]
+    args.ort_nbits = [int(b) for b in args.ort_nbits.split(",") if b]
     args.build_dir = os.path.abspath(args.build_dir)
     work = args.out_dir or os.path.join(REPO, "build", "bench", args.model)
     os.makedirs(work, exist_ok=True)
