@@ -11,6 +11,8 @@
 // the CPU has. An op without a case generator here is "uncovered" and fails the run unless
 // --allow-uncovered. Exit: 0 all pass, 1 a failure, 2 bad usage or a refused plugin.
 #include "core/host_kernels.h"
+#include "kernel_util.h"
+#include "quant_a8.h"
 #include "ref_kernel.h"
 #include "slm_runtime.h"
 #include "slmc/plugin.h"
@@ -37,9 +39,10 @@ struct Case {
   std::vector<Tensor> inputs;      // dtype/rank/dims/data (data owned by `storage`)
   std::vector<bool> present;       // absent optional inputs: false
   std::vector<bool> constant;      // operands a compiler would see as constants
-  std::vector<std::vector<float>> storage;
+  std::vector<std::vector<uint8_t>> storage; // bytes of each input
   std::vector<slm::Attr> attrs;    // sorted by name
   std::vector<std::string> strs;   // string attribute storage
+  int numOutputs = 1;
 };
 
 struct Options {
@@ -60,13 +63,45 @@ Tensor *addInput(Case &c, std::mt19937 &rng, std::vector<int64_t> dims, bool con
   int64_t n = 1;
   for (size_t i = 0; i < dims.size(); ++i) t.dims[i] = dims[i], n *= dims[i];
   std::normal_distribution<float> nd(0.0f, scale);
-  c.storage.back().resize(size_t(n));
-  for (float &v : c.storage.back()) v = nd(rng);
+  c.storage.back().resize(size_t(n) * sizeof(float));
+  float *v = reinterpret_cast<float *>(c.storage.back().data());
+  for (int64_t i = 0; i < n; ++i) v[i] = nd(rng);
   t.data = present ? c.storage.back().data() : nullptr;
   c.inputs.push_back(t);
   c.present.push_back(present);
   c.constant.push_back(constant);
   return &c.inputs.back();
+}
+
+// A constant of any dtype with uniformly random bytes (quantized codes, zero points), or float16
+// values ~ N(0, scale^2) when dtype is kF16.
+void addBytes(Case &c, std::mt19937 &rng, int32_t dtype, std::vector<int64_t> dims, float scale = 0.0f) {
+  Tensor t;
+  t.dtype = dtype;
+  t.rank = int32_t(dims.size());
+  int64_t n = 1;
+  for (size_t i = 0; i < dims.size(); ++i) t.dims[i] = dims[i], n *= dims[i];
+  c.storage.emplace_back(size_t(n) * slm::dtype_size(dtype));
+  if (dtype == slm::kF16) {
+    std::normal_distribution<float> nd(0.0f, scale);
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h = slm::float_to_half(std::fabs(nd(rng)) + scale * 0.1f);
+      std::memcpy(c.storage.back().data() + 2 * i, &h, 2);
+    }
+  } else {
+    for (auto &b : c.storage.back()) b = uint8_t(rng());
+  }
+  c.inputs.push_back(t);
+  c.present.push_back(true);
+  c.constant.push_back(true);
+}
+
+void addIntAttr(Case &c, const char *name, int64_t v) {
+  slm::Attr a;
+  a.name = name;
+  a.kind = slm::kAttrInt;
+  a.i = v;
+  c.attrs.push_back(a);
 }
 
 void addStringAttr(Case &c, const char *name, const std::string &v) {
@@ -81,7 +116,7 @@ void finalize(Case &c) {
   size_t si = 0;
   for (auto &a : c.attrs)
     if (a.kind == slm::kAttrString) a.s = c.strs[si].data(), a.count = c.strs[si].size(), ++si;
-  std::sort(c.attrs.begin(), c.attrs.end(), [](const slm::Attr &x, const slm::Attr &y) { return std::strcmp(x.name, y.name) < 0; });
+  std::stable_sort(c.attrs.begin(), c.attrs.end(), [](const slm::Attr &x, const slm::Attr &y) { return std::strcmp(x.name, y.name) < 0; });
   for (size_t i = 0; i < c.inputs.size(); ++i) c.inputs[i].data = c.present[i] ? c.storage[i].data() : nullptr;
 }
 
@@ -142,9 +177,124 @@ Case genFusedMatMul(std::mt19937 &rng) {
   return c;
 }
 
+// slm.matmul_wq: float activations times int8/int4 weight codes with group scales (float16, as the
+// quantizer writes them, or float32), optional zero points and the fused_matmul epilogue.
+Case genMatMulWq(std::mt19937 &rng) {
+  Case c;
+  static const char *const acts[] = {"", "relu", "silu", "gelu_tanh"};
+  int64_t bits = std::uniform_int_distribution<int>(0, 1)(rng) ? 4 : 8;
+  int64_t group = *(std::initializer_list<int64_t>{0, 32, 64, 128}.begin() + std::uniform_int_distribution<int>(0, 3)(rng));
+  int64_t k = group ? group * pick(rng, {1, 2}, 1, 4) : pick(rng, {1, 31, 64, 100}, 1, 160);
+  int64_t n = pick(rng, {1, 63, 64, 65, 130}, 1, 200), m = pick(rng, {1, 2, 7}, 1, 9), groups = group ? k / group : 1;
+  bool f16 = std::uniform_int_distribution<int>(0, 3)(rng) != 0, zp = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  bool bias = std::uniform_int_distribution<int>(0, 1)(rng), res = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  std::string act = acts[std::uniform_int_distribution<int>(0, 3)(rng)];
+  addInput(c, rng, {m, k}, false);
+  addBytes(c, rng, slm::kU8, {k, bits == 8 ? n : (n + 63) / 64 * 32});
+  float scale = (bits == 8 ? 1.0f / 64 : 1.0f / 4) / std::sqrt(float(k));
+  if (f16) addBytes(c, rng, slm::kF16, {groups, n}, scale);
+  else addInput(c, rng, {groups, n}, true, true, scale);
+  if (zp) addBytes(c, rng, slm::kU8, {groups, n});
+  else addInput(c, rng, {groups, n}, true, false); // absent optional
+  addInput(c, rng, {n}, true, bias);
+  addInput(c, rng, {m, n}, false, false); // mul: absent
+  addInput(c, rng, {m, n}, false, res);
+  while (!c.present.back()) c.inputs.pop_back(), c.present.pop_back(), c.constant.pop_back(), c.storage.pop_back();
+  if (zp && bits == 4) // int4 zero points are codes 0..15
+    for (auto &b : c.storage[3]) b &= 15;
+  addIntAttr(c, "bits", bits);
+  addIntAttr(c, "group_size", group);
+  addIntAttr(c, "k", k);
+  addIntAttr(c, "n", n);
+  if (!act.empty()) addStringAttr(c, "activation", act);
+  c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] n " + std::to_string(n) + " w" + std::to_string(bits) +
+           " group " + std::to_string(group) + (f16 ? " f16" : " f32") + " scales" + (zp ? " zp" : "") + (bias ? " bias" : "") +
+           (res ? " residual" : "") + " act '" + act + "'";
+  finalize(c);
+  return c;
+}
+
+// A8 layout attributes shared by slm.quantize_rows and slm.matmul_a8: K padded to kp, a multiple of
+// the group (itself a multiple of 8), as the w8a8/w4a8 quantizer chooses them.
+void a8Layout(std::mt19937 &rng, int64_t *k, int64_t *kp, int64_t *group) {
+  *group = *(std::initializer_list<int64_t>{32, 64, 128}.begin() + std::uniform_int_distribution<int>(0, 2)(rng));
+  *kp = *group * pick(rng, {1, 2}, 1, 3);
+  *k = std::uniform_int_distribution<int64_t>(*kp - *group + 1, *kp)(rng);
+}
+
+// slm.quantize_rows: float rows -> int8 codes, row scales, group sums (three outputs, compared exactly).
+Case genQuantizeRows(std::mt19937 &rng) {
+  Case c;
+  int64_t k, kp, group, m = pick(rng, {1, 3, 17}, 1, 40);
+  a8Layout(rng, &k, &kp, &group);
+  addInput(c, rng, {m, k}, false, true, std::uniform_int_distribution<int>(0, 1)(rng) ? 1.0f : 50.0f);
+  addIntAttr(c, "group_size", group);
+  addIntAttr(c, "k", k);
+  addIntAttr(c, "kp", kp);
+  c.numOutputs = 3;
+  c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] kp " + std::to_string(kp) + " group " + std::to_string(group);
+  finalize(c);
+  return c;
+}
+
+// slm.matmul_a8: int8 rows (made by quantize_row_s8 from random floats, so codes, scales and sums
+// agree) times 16-column weight strips of int8/int4 codes with float16 group scales, plus epilogue.
+Case genMatMulA8(std::mt19937 &rng) {
+  Case c;
+  static const char *const acts[] = {"", "relu", "silu"};
+  int64_t k, kp, group, m = pick(rng, {1, 2, 5}, 1, 9), n = pick(rng, {1, 15, 16, 17, 64}, 1, 100);
+  a8Layout(rng, &k, &kp, &group);
+  int64_t bits = std::uniform_int_distribution<int>(0, 1)(rng) ? 4 : 8, groups = kp / group, strips = (n + 15) / 16;
+  std::vector<float> x(size_t(m * k));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (float &v : x) v = nd(rng);
+  addBytes(c, rng, slm::kI8, {m, kp});
+  addInput(c, rng, {m, 1}, false);
+  addBytes(c, rng, slm::kI32, {m, groups});
+  for (size_t i = 0; i < 3; ++i) c.constant[i] = false; // codes, scales, sums: activations
+  for (int64_t r = 0; r < m; ++r)
+    slm::quantize_row_s8(x.data() + r * k, k, kp, group, reinterpret_cast<int8_t *>(c.storage[0].data()) + r * kp,
+                         reinterpret_cast<float *>(c.storage[1].data()) + r,
+                         reinterpret_cast<int32_t *>(c.storage[2].data()) + r * groups);
+  addBytes(c, rng, slm::kU8, {strips, bits == 8 ? kp * 16 : kp * 8}); // [strips, strip bytes], as packed
+  // Rows past K hold the stored zero code, as the quantizer's packer writes them (WeightQuantizer.cpp).
+  uint8_t *w = c.storage.back().data();
+  int64_t stripBytes = bits == 8 ? kp * 16 : kp * 8;
+  for (int64_t st = 0; st < strips; ++st)
+    for (int64_t r = k; r < kp; ++r)
+      for (int64_t lane = 0; lane < 16; ++lane) {
+        uint8_t *strip = w + st * stripBytes;
+        if (bits == 8) {
+          strip[(r / 4) * 64 + lane * 4 + r % 4] = 128;
+        } else {
+          uint8_t &b = strip[(r / 8) * 64 + lane * 4 + r % 4];
+          b = r % 8 < 4 ? uint8_t((b & 0xf0) | 8) : uint8_t((b & 0x0f) | 0x80);
+        }
+      }
+  addBytes(c, rng, slm::kF16, {strips, groups * 16}, (bits == 8 ? 1.0f / 64 : 1.0f / 4) / std::sqrt(float(k)));
+  bool bias = std::uniform_int_distribution<int>(0, 1)(rng), res = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  addInput(c, rng, {n}, true, bias);
+  addInput(c, rng, {m, n}, false, false);
+  addInput(c, rng, {m, n}, false, res);
+  while (!c.present.back()) c.inputs.pop_back(), c.present.pop_back(), c.constant.pop_back(), c.storage.pop_back();
+  std::string act = acts[std::uniform_int_distribution<int>(0, 2)(rng)];
+  addIntAttr(c, "bits", bits);
+  addIntAttr(c, "group_size", group);
+  addIntAttr(c, "k", k);
+  addIntAttr(c, "kp", kp);
+  addIntAttr(c, "n", n);
+  if (!act.empty()) addStringAttr(c, "activation", act);
+  c.desc = "q [" + std::to_string(m) + "," + std::to_string(kp) + "] k " + std::to_string(k) + " n " + std::to_string(n) + " w" +
+           std::to_string(bits) + " group " + std::to_string(group) + (bias ? " bias" : "") + (res ? " residual" : "") +
+           " act '" + act + "'";
+  finalize(c);
+  return c;
+}
+
 const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
   static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
-      {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}};
+      {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}, {"slm.matmul_wq", genMatMulWq},
+      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}};
   return g;
 }
 
@@ -156,28 +306,32 @@ void serialParallelFor(void *, int64_t n, int64_t grain, slm::TaskFn fn, void *a
 
 struct Output {
   Tensor t;
-  std::vector<float> data;
+  std::vector<float> data; // the output's bytes (float-aligned storage for any dtype)
 };
 
 // Runs infer + run of an OpKernel on the case; false with *err on failure.
-bool runKernel(const slm::OpKernel *k, const Case &c, Output *out, std::string *err) {
+bool runKernel(const slm::OpKernel *k, const Case &c, std::vector<Output> *out, std::string *err) {
   std::vector<const Tensor *> ins;
   for (size_t i = 0; i < c.inputs.size(); ++i) ins.push_back(c.present[i] ? &c.inputs[i] : nullptr);
   slm::AttrList attrs{c.attrs.data(), c.attrs.size()};
-  Tensor *outs[1] = {&out->t};
+  out->assign(size_t(c.numOutputs), Output());
+  std::vector<Tensor *> outs;
+  for (Output &o : *out) outs.push_back(&o.t);
   char msg[512] = {0};
   slm::KernelContext ctx;
   ctx.attrs = &attrs;
   ctx.inputs = ins.data();
   ctx.num_inputs = int(ins.size());
-  ctx.outputs = outs;
-  ctx.num_outputs = 1;
+  ctx.outputs = outs.data();
+  ctx.num_outputs = int(outs.size());
   ctx.parallel_for = serialParallelFor;
   ctx.error = msg;
   ctx.error_size = sizeof msg;
   if (k->infer(&ctx) != slm::SLM_REF_OK) return *err = std::string("infer: ") + msg, false;
-  out->data.assign(size_t(out->t.numel()), NAN);
-  out->t.data = out->data.data();
+  for (Output &o : *out) {
+    o.data.assign((o.t.nbytes() + 3) / 4, NAN);
+    o.t.data = o.data.data();
+  }
   if (k->run(&ctx) != slm::SLM_REF_OK) return *err = std::string("run: ") + msg, false;
   return true;
 }
@@ -187,6 +341,10 @@ std::string compare(const Output &y, const Output &ref, double tol, double minCo
   if (y.t.dtype != ref.t.dtype || y.t.rank != ref.t.rank) return "output dtype/rank differ from the reference";
   for (int i = 0; i < y.t.rank; ++i)
     if (y.t.dims[i] != ref.t.dims[i]) return "output shape differs from the reference";
+  if (ref.t.dtype != slm::kF32) { // integer outputs (quantized codes, sums) must match exactly
+    if (std::memcmp(y.data.data(), ref.data.data(), ref.t.nbytes()) == 0) return "";
+    return std::string(slm::dtype_name(ref.t.dtype)) + " output differs from the reference";
+  }
   double maxRef = 0, maxErr = 0, dot = 0, ny = 0, nr = 0;
   for (size_t i = 0; i < ref.data.size(); ++i) {
     double a = y.data[i], b = ref.data[i];
@@ -358,7 +516,7 @@ int main(int argc, char **argv) {
     Tally t;
     for (int n = 0; n < o.cases; ++n) {
       Case c = gen->second(rng);
-      Output want;
+      std::vector<Output> want;
       std::string err;
       if (!ref || !runKernel(ref, c, &want, &err)) {
         std::printf("FAIL %s %s [%s]: reference kernel: %s\n", s.label.c_str(), s.key.c_str(), c.desc.c_str(), err.c_str());
@@ -368,10 +526,14 @@ int main(int argc, char **argv) {
       bool declined = false;
       std::string failure;
       if (plugin) {
-        failure = runPluginCase(*plugin, s.key, c, want, o, &declined);
+        failure = c.numOutputs == 1 ? runPluginCase(*plugin, s.key, c, want[0], o, &declined)
+                                    : "slmc-plugin-test checks plugin ops with one output only";
       } else {
-        Output got;
-        failure = runKernel(s.kernel, c, &got, &err) ? compare(got, want, o.tol, o.minCosine) : err;
+        std::vector<Output> got;
+        if (!runKernel(s.kernel, c, &got, &err)) failure = err;
+        for (size_t i = 0; failure.empty() && i < got.size(); ++i)
+          if (std::string d = compare(got[i], want[i], o.tol, o.minCosine); !d.empty())
+            failure = "output " + std::to_string(i) + ": " + d;
       }
       if (declined) ++t.declined;
       else if (failure.empty()) ++t.passed;
