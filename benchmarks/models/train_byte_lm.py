@@ -13,14 +13,18 @@ categories held out for evaluation (default: adventure, romance, humor); see
 brown_data.py, which this script runs first (it writes build/data/brown_{train,eval}.txt).
 
   /usr/bin/python3 train_byte_lm.py --prepare-data            # build/data/brown_{train,eval}.txt
-  /usr/bin/python3 train_byte_lm.py --minutes 20              # train (budget), export, write byte_lm.json
-  /usr/bin/python3 train_byte_lm.py --steps N                 # reproduce a run exactly (N from byte_lm.json)
+  nice -n 15 /usr/bin/python3 train_byte_lm.py --minutes 38   # train (budget), export, write byte_lm.json
+  /usr/bin/python3 train_byte_lm.py --steps N --decay-start D # reproduce a run exactly (from byte_lm.json)
 
 Training is deterministic given the seed, the step count and the thread count:
-batches come from a seeded generator and the learning-rate schedule depends only
-on the step index (warmup, then cosine to --schedule-steps), never on the clock.
-A wall-clock budget only decides where to stop; the step count reached is recorded
-in byte_lm.json so that `--steps N` gives the same weights.
+batches come from a seeded generator and the learning rate is a function of the
+step index only. The default "wsd" schedule is warmup, constant, then a cosine
+decay over the last --decay-frac of the run: under a wall-clock budget the decay
+starts when (1 - decay_frac) of the budget is spent, at step D, and the run ends
+at D / (1 - decay_frac), so the rate reaches --min-lr however fast the machine
+is. Both numbers are recorded in byte_lm.json ("reproduce") so that `--steps N
+--decay-start D` gives the same weights. --schedule cosine is the fixed-horizon
+schedule of the first model (cosine to --schedule-steps).
 """
 import argparse
 import json
@@ -95,10 +99,18 @@ def eval_nll(m, data, n_bytes, ctx=CONTEXT):
     return tot / cnt
 
 
-def lr_at(step, args):
+def lr_at(step, args, wsd=False, decay_start=None, total=None):
+    """Learning rate of step (0-based). With decay_start/total (the "wsd" schedule): warmup,
+    constant, then cosine from decay_start down to min_lr at total. Otherwise: warmup, then
+    cosine to --schedule-steps. Either way a function of the step index only."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
-    t = min(1.0, (step - args.warmup) / max(1, args.schedule_steps - args.warmup))
+    if wsd:
+        if decay_start is None or step < decay_start:
+            return args.lr
+        t = min(1.0, (step - decay_start) / max(1, total - decay_start))
+    else:
+        t = min(1.0, (step - args.warmup) / max(1, args.schedule_steps - args.warmup))
     return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * t))
 
 
@@ -113,7 +125,12 @@ def train(args, train_data, eval_data):
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
     g = torch.Generator().manual_seed(args.seed + 1)
-    max_steps = args.steps if args.steps else args.schedule_steps
+    wsd = args.schedule == "wsd"
+    # wsd under a budget: the decay starts when (1 - decay_frac) of the budget is spent, and the
+    # run ends decay_start / (1 - decay_frac) steps in, so the learning rate reaches min_lr
+    # whatever the machine's speed; --steps N --decay-start D replays such a run exactly.
+    decay_start = args.decay_start if (wsd and args.steps) else None
+    max_steps = args.steps if args.steps else (10**9 if wsd else args.schedule_steps)
     deadline = None if args.steps else time.time() + 60.0 * args.minutes
     print(f"model: {n_params} parameters ({CFG.as_dict()}); batch {args.batch} x {CONTEXT}; "
           f"{'steps ' + str(args.steps) if args.steps else f'budget {args.minutes} min (at most {max_steps} steps)'}",
@@ -122,10 +139,15 @@ def train(args, train_data, eval_data):
     recent = []
     step = 0
     while step < max_steps:
-        if deadline is not None and time.time() >= deadline:
+        if wsd and decay_start is None and time.time() - t0 >= 60.0 * args.minutes * (1 - args.decay_frac):
+            decay_start = max(step, args.warmup)
+            max_steps = int(round(decay_start / (1 - args.decay_frac)))
+            print(f"step {step}: decay to step {max_steps}", flush=True)
+        if deadline is not None and not wsd and time.time() >= deadline:
             break
+        cur_lr = lr_at(step, args, wsd, decay_start, max_steps)
         for grp in opt.param_groups:
-            grp["lr"] = lr_at(step, args)
+            grp["lr"] = cur_lr
         starts = torch.randint(0, len(train_data) - CONTEXT - 1, (args.batch,), generator=g)
         chunk = torch.stack([train_data[s:s + CONTEXT + 1] for s in starts.tolist()])
         loss = forward_loss(m, chunk[:, :-1], chunk[:, 1:])
@@ -138,7 +160,7 @@ def train(args, train_data, eval_data):
         recent = recent[-50:]
         if step % args.log_every == 0 or step == 1:
             print(f"step {step}: loss {loss.item():.4f} (avg50 {sum(recent) / len(recent):.4f}) "
-                  f"lr {lr_at(step - 1, args):.2e} {time.time() - t0:.0f}s", flush=True)
+                  f"lr {cur_lr:.2e} {time.time() - t0:.0f}s", flush=True)
     train_secs = time.time() - t0
     m.eval()
     train_loss = eval_nll(m, train_data, args.eval_bytes)
@@ -146,7 +168,7 @@ def train(args, train_data, eval_data):
     print(f"done: {step} steps in {train_secs:.0f}s; train loss {train_loss:.4f} "
           f"(last-50 batch avg {sum(recent) / max(1, len(recent)):.4f}), eval loss {eval_loss:.4f} nats/byte "
           f"(ppl {math.exp(eval_loss):.3f}, {eval_loss / math.log(2):.3f} bits/byte)", flush=True)
-    return m, dict(steps=step, train_seconds=round(train_secs, 1), n_params=n_params,
+    return m, dict(steps=step, decay_start=decay_start, train_seconds=round(train_secs, 1), n_params=n_params,
                    train_loss=round(train_loss, 5), eval_loss=round(eval_loss, 5),
                    eval_ppl=round(math.exp(eval_loss), 5),
                    last50_batch_loss=round(sum(recent) / max(1, len(recent)), 5))
@@ -160,6 +182,11 @@ def main():
     ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock training budget")
     ap.add_argument("--steps", type=int, default=0, help="train exactly N steps (ignores --minutes)")
     ap.add_argument("--schedule-steps", type=int, default=250, help="cosine schedule horizon (and step cap)")
+    ap.add_argument("--schedule", choices=("wsd", "cosine"), default="wsd",
+                    help="wsd: warmup, constant, cosine decay over the last --decay-frac of the run; "
+                         "cosine: warmup then cosine to --schedule-steps")
+    ap.add_argument("--decay-frac", type=float, default=0.25, help="wsd: share of the run spent decaying")
+    ap.add_argument("--decay-start", type=int, default=0, help="wsd with --steps: step where the decay starts")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--min-lr", type=float, default=3e-4)
@@ -192,12 +219,17 @@ def main():
                      files="build/data/brown_train.txt, build/data/brown_eval.txt (regenerate with --prepare-data)"),
         "training": {"seed": args.seed, "steps": res["steps"], "batch": args.batch, "context": CONTEXT,
                      "optimizer": "AdamW(betas=(0.9, 0.95), eps=1e-8)", "lr": args.lr, "min_lr": args.min_lr,
-                     "warmup": args.warmup, "schedule": f"linear warmup then cosine to step {args.schedule_steps}",
+                     "warmup": args.warmup,
+                     "schedule": (f"linear warmup, constant, cosine from step {res['decay_start']} to {res['steps']}"
+                                  if args.schedule == "wsd" else
+                                  f"linear warmup then cosine to step {args.schedule_steps}"),
                      "schedule_steps": args.schedule_steps, "weight_decay": args.weight_decay, "grad_clip": 1.0,
                      "threads": args.threads, "budget_minutes": None if args.steps else args.minutes,
                      "train_seconds": res["train_seconds"], "torch": torch.__version__,
                      "reproduce": f"/usr/bin/python3 benchmarks/models/train_byte_lm.py --steps {res['steps']}"
-                                  f" --schedule-steps {args.schedule_steps} --seed {args.seed} --threads {args.threads}"},
+                                  + (f" --schedule wsd --decay-start {res['decay_start']}" if args.schedule == "wsd"
+                                     else f" --schedule cosine --schedule-steps {args.schedule_steps}")
+                                  + f" --seed {args.seed} --threads {args.threads} --batch {args.batch} --lr {args.lr}"},
         "n_params": res["n_params"],
         "results": {"loss_unit": "nats/byte", "eval_bytes": args.eval_bytes,
                     "train_loss": res["train_loss"], "eval_loss": res["eval_loss"], "eval_ppl": res["eval_ppl"],
