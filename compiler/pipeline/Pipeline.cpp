@@ -12,11 +12,18 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "passes/common/Passes.h"
+#include "passes/fusion/Passes.h"
+#include "passes/prune/Passes.h"
+#include "passes/quant/Passes.h"
 #include "slmc/plugin.h"
 #include "llvm/Support/SHA256.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
 
 namespace slmc {
 namespace {
@@ -32,6 +39,19 @@ std::string fileSha256(const std::string &path) {
     hex += d[b & 15];
   }
   return hex;
+}
+
+// The passes a plugin's `passes` pipeline may name: slm's families plus canonicalize and cse.
+void registerPluginVisiblePasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerSlmCommonPasses();
+    registerSlmFusionPasses();
+    registerSlmQuantPasses();
+    registerSlmPrunePasses();
+    mlir::registerCanonicalizerPass();
+    mlir::registerCSEPass();
+  });
 }
 
 } // namespace
@@ -93,6 +113,7 @@ int compileModel(const CompileOptions &options) {
   if (!options.prune.empty()) printPruneReport(*imported.module, llvm::errs());
   if (const char *extra = target->plugin ? target->plugin->passes : nullptr; extra && *extra) {
     // The plugin's own pipeline (passes registered in slmc), after slmc's.
+    registerPluginVisiblePasses();
     mlir::PassManager pm(&context);
     std::string msg;
     llvm::raw_string_ostream os(msg);

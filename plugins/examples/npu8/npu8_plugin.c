@@ -298,6 +298,8 @@ static const char *const kOps[] = {"MatMul", "slm.fused_matmul"};
 
 static const slmc_plugin_t kPlugin = {
     SLMC_PLUGIN_API_VERSION, "npu8", "1.0", kTargets, 1, "x86_64", kOps, 2,
-    npu8_op_cost, npu8_pack_input, npu8_free_packed, NULL, &kProvider};
+    npu8_op_cost, npu8_pack_input, npu8_free_packed,
+    "cse", /* extra passes after slmc's (an MLIR pipeline of passes slmc registers); here just CSE */
+    &kProvider};
 
 SLMC_PLUGIN_DEFINE(kPlugin)
