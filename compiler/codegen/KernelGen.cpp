@@ -17,6 +17,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -119,6 +120,38 @@ void buildSoftmaxRow(KernelBuilder &k, Value xr, Value yr) {
   });
 }
 
+// math.fma -> mulf + addf allowed to contract: targets with FMA still fuse them, and targets without
+// (baseline x86-64) get no call to libm's fmaf, which a code object cannot import.
+struct ContractableFma : OpRewritePattern<math::FmaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::FmaOp op, PatternRewriter &rw) const override {
+    Value mul = rw.create<arith::MulFOp>(op.getLoc(), op.getA(), op.getB(), arith::FastMathFlags::contract);
+    rw.replaceOpWithNewOp<arith::AddFOp>(op, mul, op.getC(), arith::FastMathFlags::contract);
+    return success();
+  }
+};
+
+// math.floor -> integer round trip (|x| < 2^23; larger floats are integers already, NaN passes
+// through): baseline x86-64 has no SSE4.1 roundss, and LLVM would call libm's floorf there.
+struct IntegerFloor : OpRewritePattern<math::FloorOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::FloorOp op, PatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    Type t = op.getType();
+    if (!t.isF32()) return failure();
+    Value x = op.getOperand();
+    Type i32 = rw.getI32Type();
+    Value big = rw.create<arith::ConstantOp>(loc, rw.getF32FloatAttr(8388608.0f));
+    Value one = rw.create<arith::ConstantOp>(loc, rw.getF32FloatAttr(1.0f));
+    Value small = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, rw.create<math::AbsFOp>(loc, x), big);
+    Value trunc = rw.create<arith::SIToFPOp>(loc, t, rw.create<arith::FPToSIOp>(loc, i32, x));
+    Value above = rw.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, trunc, x);
+    Value floor = rw.create<arith::SelectOp>(loc, above, rw.create<arith::SubFOp>(loc, trunc, one), trunc);
+    rw.replaceOpWithNewOp<arith::SelectOp>(op, small, floor, x);
+    return success();
+  }
+};
+
 // Expands math ops (exp, tanh, ...) into polynomials so the code object calls no libm.
 struct ExpandMathPass : PassWrapper<ExpandMathPass, OperationPass<>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ExpandMathPass)
@@ -132,7 +165,10 @@ struct ExpandMathPass : PassWrapper<ExpandMathPass, OperationPass<>> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) return signalPassFailure();
+    RewritePatternSet fma(&getContext());
+    fma.add<ContractableFma, IntegerFloor>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(fma)))) signalPassFailure();
   }
 };
 

@@ -143,6 +143,8 @@ bool compileKernelsToSharedObject(mlir::ModuleOp module, const CodegenTarget &ta
     f.addFnAttr("target-cpu", target.cpu);
     if (!target.features.empty()) f.addFnAttr("target-features", target.features);
     f.addFnAttr(llvm::Attribute::NoUnwind);
+    // Only the ABI entry points are exported; the memref-expanded bodies inline into them.
+    if (!f.getName().starts_with("_mlir_ciface_")) f.setLinkage(llvm::GlobalValue::InternalLinkage);
   }
   optimizeO3(*m, tm.get());
   llvm::SmallVector<char, 0> object;
