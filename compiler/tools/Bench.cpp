@@ -16,6 +16,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -420,15 +421,26 @@ void runOrt(const BenchOptions &opt, const std::string &onnx, const std::string 
     std::cerr << "slmc bench: note: --compare-ort skipped: the peer harness times LMs only\n";
     return;
   }
+  // node resolves require() paths against the script, not the cwd: pass absolute paths.
+  char absPrefix[PATH_MAX], absOnnx[PATH_MAX];
+  if (!realpath(prefix.c_str(), absPrefix) || !realpath(onnx.c_str(), absOnnx)) {
+    std::cerr << "slmc bench: note: --compare-ort skipped: cannot resolve " << prefix << "\n";
+    return;
+  }
+  prefix = absPrefix;
   std::string json = work + "/ort.json";
   std::ostringstream cmd;
-  cmd << "node '" << script << "' --model '" << onnx << "' --prompt-len " << opt.promptLen
+  cmd << "node '" << script << "' --model '" << absOnnx << "' --prompt-len " << opt.promptLen
       << " --decode " << opt.decode << " --threads " << opt.threads << " --repeat " << opt.repeat
       << " --warmup " << opt.warmup << " --seed " << opt.seed << " --json '" << json
       << "' --ort-prefix '" << prefix << "' > '" << work << "/ort.log' 2>&1";
   if (std::system(cmd.str().c_str()) != 0) {
-    std::cerr << "slmc bench: note: --compare-ort: ONNX Runtime run failed (see " << work
-              << "/ort.log); skipped\n";
+    std::ifstream log(work + "/ort.log");
+    std::string line, last;
+    while (std::getline(log, line))
+      if (!line.empty() && last.empty())
+        last = line; // the first line names the error
+    std::cerr << "slmc bench: note: --compare-ort: ONNX Runtime run failed (" << last << "); skipped\n";
     return;
   }
   std::ifstream f(json);
