@@ -703,6 +703,8 @@ int benchMain(int argc, char **argv) {
     return bench::fail("need --prompt-len >= 1, --decode >= 0, --repeat >= 1, --warmup >= 0, "
                        "--threads >= 0, --eval-tokens >= 2",
                        2);
+  if (!opt.plotPath.empty() && !bench::endsWith(opt.plotPath, ".svg"))
+    return bench::fail("--plot writes SVG: give a FILE.svg (got " + opt.plotPath + ")", 2);
   if (!opt.workerOut.empty()) {
     if (opt.models.size() != 1)
       return bench::fail("--worker-out takes one artifact", 2);
