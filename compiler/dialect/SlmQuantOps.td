@@ -87,4 +87,22 @@ def Slm_MatMulA8Op : Slm_Op<"matmul_a8", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+def Slm_MatMulHwOp : Slm_Op<"matmul_hw", [Pure, AttrSizedOperandSegments]> {
+  let summary = "MatMul by a constant weight stored in float16 or bfloat16 (widened to float32 in the kernel)";
+  let description = [{
+    `acc[..., n] = sum_k a[..., k] * float(w[k, n])` with `w` `[K, N]` f16 or bf16, then the
+    fused_matmul epilogue `y = act(acc + bias) * mul + residual`. Halves the weight bytes with
+    float arithmetic (`--quantize=fp16|bf16`).
+
+    ```mlir
+    %y = "slm.matmul_hw"(%x, %w) {k = 64 : i64, n = 256 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}
+        : (tensor<1x?x64xf32>, tensor<64x256xf16>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$a, TensorOf<[F16, BF16]>:$weight, Optional<TensorOf<[F32]>>:$bias,
+                   Optional<TensorOf<[F32]>>:$mul, Optional<TensorOf<[F32]>>:$residual, I64Attr:$k, I64Attr:$n,
+                   OptionalAttr<StrAttr>:$activation, OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs TensorOf<[F32]>:$output);
+}
+
 #endif // SLM_QUANT_OPS

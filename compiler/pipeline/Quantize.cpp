@@ -31,12 +31,13 @@ std::string checkQuantOptions(const CompileOptions &o) {
       return "--group-size, --asymmetric and --keep-float need --quantize";
     return "";
   }
-  if (o.quantize != "w8" && o.quantize != "w4" && o.quantize != "w8a8" && o.quantize != "w4a8") {
-    static const char *kPlanned[] = {"fp16", "bf16", "int8"};
-    for (const char *p : kPlanned)
-      if (o.quantize == p) return "--quantize=" + o.quantize + " is not implemented yet (available: w8, w4, w8a8, w4a8)";
-    return "unknown --quantize scheme '" + o.quantize + "' (available: w8, w4, w8a8, w4a8)";
-  }
+  static const char *kAvailable = "(available: w8, w4, w8a8, w4a8, fp16, bf16)";
+  if (o.quantize == "int8") return "--quantize=int8 is not implemented yet " + std::string(kAvailable);
+  if (o.quantize != "w8" && o.quantize != "w4" && o.quantize != "w8a8" && o.quantize != "w4a8" && o.quantize != "fp16" &&
+      o.quantize != "bf16")
+    return "unknown --quantize scheme '" + o.quantize + "' " + kAvailable;
+  if ((o.quantize == "fp16" || o.quantize == "bf16") && (o.groupSize >= 0 || o.asymmetric))
+    return "--group-size and --asymmetric do not apply to --quantize=" + o.quantize;
   if (o.asymmetric && (o.quantize == "w8a8" || o.quantize == "w4a8"))
     return "--asymmetric is not supported with --quantize=" + o.quantize + " (its weights are symmetric)";
   int64_t g = effectiveGroup(o);
@@ -49,6 +50,7 @@ mlir::LogicalResult runQuantization(mlir::ModuleOp module, const CompileOptions 
   QuantizeWeightsOptions qo;
   qo.bits = o.quantize == "w8" || o.quantize == "w8a8" ? 8 : 4;
   qo.actBits = o.quantize == "w8a8" || o.quantize == "w4a8" ? 8 : 0;
+  if (o.quantize == "fp16" || o.quantize == "bf16") qo.storage = o.quantize == "fp16" ? "f16" : "bf16";
   qo.groupSize = effectiveGroup(o);
   qo.symmetric = !o.asymmetric;
   qo.keepFloat = o.keepFloat;

@@ -41,6 +41,8 @@ def QuantizeWeights : Pass<"slm-quantize-weights", "mlir::ModuleOp"> {
     Option<"symmetric", "symmetric", "bool", "true", "Symmetric (no zero point) or asymmetric groups">,
     Option<"keepFloat", "keep-float", "std::string", "\"\"", "Regex of layer names to leave in float">,
     Option<"embeddings", "embeddings", "bool", "true", "Also quantize Gather tables (embeddings)">,
+    Option<"storage", "storage", "std::string", "\"\"",
+           "f16 or bf16: store matmul weights in half precision (slm.matmul_hw) instead of integer codes">,
     Option<"actBits", "act-bits", "int64_t", "0",
            "0: weight-only (slm.matmul_wq); 8: per-row int8 activations (slm.quantize_rows + slm.matmul_a8, symmetric weights)">
   ];

@@ -2,11 +2,14 @@
 #include "passes/quant/Passes.h"
 #include "passes/quant/WeightQuantizer.h"
 
+#include "kernel_util.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/Regex.h"
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <tuple>
@@ -72,6 +75,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   }
 
   std::string scheme() const {
+    if (!storage.empty()) return storage == "f16" ? "fp16" : "bf16";
     return "w" + std::to_string(bits) + (actBits == 8 ? "a8" : "") + (symmetric ? "" : "_asym");
   }
 
@@ -98,6 +102,44 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     state.addAttribute("group_size", b.getI64IntegerAttr(group));
     op = b.create(state);
     return op;
+  }
+
+  uint16_t toHalf(float v) const { return storage == "f16" ? ::slm::float_to_half(v) : ::slm::float_to_bf16(v); }
+  float fromHalf(uint16_t h) const { return storage == "f16" ? ::slm::half_to_float(h) : ::slm::bf16_to_float(h); }
+
+  double storageError(const std::vector<float> &values) const {
+    double e = 0;
+    for (float v : values) e = std::max(e, double(std::fabs(v - fromHalf(toHalf(v)))));
+    return e;
+  }
+
+  // The slm.matmul_hw form (f16/bf16 weight [K, N]) of a matmul; replaces `op`.
+  void buildMatMulHw(OpBuilder &b, Operation *op, Value a, const std::vector<float> &values, int64_t k, int64_t n,
+                     const std::string &layer, ValueRange epilogue, ArrayRef<NamedAttribute> actAttrs) {
+    std::vector<uint16_t> half(values.size());
+    for (size_t i = 0; i < values.size(); ++i) half[i] = toHalf(values[i]);
+    Location loc = op->getLoc();
+    Type et = storage == "f16" ? Type(b.getF16Type()) : Type(b.getBF16Type());
+    Value w = makeConstant(b, loc, {k, n}, et, half.data(), half.size() * 2, layer + ".weight_" + storage);
+    SmallVector<Value> operands{a, w};
+    SmallVector<int32_t> segments{1, 1};
+    for (Value v : epilogue) {
+      segments.push_back(v ? 1 : 0);
+      if (v) operands.push_back(v);
+    }
+    while (segments.size() < 5) segments.push_back(0);
+    OperationState state(loc, slm::MatMulHwOp::getOperationName());
+    state.addOperands(operands);
+    state.addTypes(op->getResult(0).getType());
+    state.addAttribute("operandSegmentSizes", b.getDenseI32ArrayAttr(segments));
+    state.addAttribute("k", b.getI64IntegerAttr(k));
+    state.addAttribute("n", b.getI64IntegerAttr(n));
+    for (NamedAttribute na : actAttrs) state.addAttribute(na.getName(), na.getValue());
+    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
+      if (Attribute v = op->getAttr(keepAttr)) state.addAttribute(keepAttr, v);
+    Operation *newOp = b.create(state);
+    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
+    op->erase();
   }
 
   // The slm.matmul_a8 form of a matmul by w[K, N] (already [K, N]); its report size in bytes.
@@ -172,6 +214,11 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
         for (int64_t j = 0; j < k; ++j) t[size_t(j * n + i)] = values[size_t(i * k + j)];
       values.swap(t);
     }
+    if (!storage.empty()) {
+      buildMatMulHw(b, op, a, values, k, n, layer, epilogue, actAttrs);
+      record(b, layer, {k, n}, scheme(), before, k * n * 2, "", storageError(values));
+      return;
+    }
     if (actBits == 8) {
       if (!isa<RankedTensorType>(a.getType())) {
         record(b, layer, {k, n}, "float", before, before, "activation has no ranked type");
@@ -231,6 +278,15 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
 
   void quantizeGather(slm::OnnxGatherOp op) {
     OpBuilder b(op);
+    if (!storage.empty()) { // no half-precision gather kernel: say so rather than skip silently
+      auto c = op->getOperand(0).getDefiningOp<slm::ConstantOp>();
+      auto tType = cast<ShapedType>(op->getOperand(0).getType());
+      if (!c) return;
+      int64_t before = tType.hasStaticShape() ? tType.getNumElements() * 4 : 0;
+      record(b, layerName(op, c), tType.hasRank() ? tType.getShape() : ArrayRef<int64_t>{}, "float", before, before,
+             "embedding tables stay float32 with --quantize=" + scheme());
+      return;
+    }
     auto c = op->getOperand(0).getDefiningOp<slm::ConstantOp>();
     auto tType = cast<ShapedType>(op->getOperand(0).getType());
     auto axisAttr = op->getAttrOfType<IntegerAttr>("axis");
@@ -270,6 +326,10 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   }
 
   void runOnOperation() override {
+    if (!storage.empty() && storage != "f16" && storage != "bf16") {
+      getOperation().emitError("slm-quantize-weights: storage must be f16 or bf16");
+      return signalPassFailure();
+    }
     if (bits != 4 && bits != 8) {
       getOperation().emitError("slm-quantize-weights: bits must be 4 or 8");
       return signalPassFailure();

@@ -1,5 +1,6 @@
 // RUN: slmc-opt --split-input-file --slm-quantize-weights="bits=4 group-size=32 act-bits=8" %s | FileCheck %s
 // RUN: slmc-opt --split-input-file --slm-quantize-weights="bits=8 group-size=0 act-bits=8" %s | FileCheck %s --check-prefix=W8
+// RUN: slmc-opt --split-input-file --slm-quantize-weights="storage=bf16" %s | FileCheck %s --check-prefix=BF16
 // RUN: not slmc-opt --slm-quantize-weights="bits=4 act-bits=8 symmetric=false" %s 2>&1 | FileCheck %s --check-prefix=ASYM
 
 // Two matmuls reading one activation share one slm.quantize_rows; the epilogue of a fused matmul is kept.
@@ -18,6 +19,11 @@
 // W8: slm.constant {{.*}} : tensor<8x16xf16>
 // W8: "slm.matmul_a8"{{.*}}bits = 8 : i64, group_size = 64 : i64, k = 64 : i64, kp = 64 : i64
 // ASYM: int8 activations need symmetric weights
+// BF16: scheme = "bf16"
+// BF16-LABEL: func @shared
+// BF16: slm.constant {{.*}} : tensor<64x128xbf16>
+// BF16: "slm.matmul_hw"(%arg0, %{{.*}}) <{k = 64 : i64, n = 128 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}>
+// BF16: "slm.matmul_hw"(%arg0, %{{.*}}, %arg1) <{activation = "silu", k = 64 : i64, n = 128 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}>
 func.func @shared(%arg0: tensor<1x?x64xf32>, %b: tensor<128xf32>) -> (tensor<1x?x128xf32>, tensor<1x?x128xf32>) {
   %w = slm.constant dense<0.5> : tensor<64x128xf32> : tensor<64x128xf32>
   %w2 = slm.constant dense<0.25> : tensor<64x128xf32> : tensor<64x128xf32>

@@ -256,11 +256,59 @@ int run_matmul_a8(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
+// ---- slm.matmul_hw: float16 / bfloat16 weights widened to float32 ----
+
+int infer_matmul_hw(KernelContext *ctx) {
+  if (int rc = require_inputs(ctx, 2)) return rc;
+  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
+  const Tensor &a = *input(ctx, 0), &w = *input(ctx, 1);
+  if (a.dtype != kF32 || a.rank < 1 || a.dims[a.rank - 1] != k)
+    return SLM_INVALID(ctx, "matmul_hw: input must be float32 [..., %lld]", (long long)k);
+  if ((w.dtype != kF16 && w.dtype != kBF16) || w.numel() != k * n)
+    return SLM_INVALID(ctx, "matmul_hw: weight must be float16/bfloat16 [%lld, %lld]", (long long)k, (long long)n);
+  Act act;
+  if (!parse_activation(*ctx->attrs, &act)) return SLM_UNSUPPORTED(ctx, "matmul_hw: unknown activation");
+  Tensor *y = output(ctx, 0);
+  set_shape(y, kF32, a.rank, a.dims);
+  y->dims[a.rank - 1] = n;
+  const Tensor *bias = input(ctx, 2);
+  if (bias && bias->numel() != n) return SLM_INVALID(ctx, "matmul_hw: bias must have %lld elements", (long long)n);
+  for (int i = 3; i <= 4; ++i)
+    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
+      return SLM_INVALID(ctx, "matmul_hw: %s must have the output's shape", i == 3 ? "mul" : "residual");
+  return SLM_REF_OK;
+}
+
+int run_matmul_hw(KernelContext *ctx) {
+  const Tensor &a = *input(ctx, 0), &w = *input(ctx, 1);
+  Tensor &y = *output(ctx, 0);
+  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
+  int64_t rows = a.numel() / k, blocks = (n + kColumnBlock - 1) / kColumnBlock;
+  bool bf16 = w.dtype == kBF16;
+  const uint16_t *wd = w.as<uint16_t>();
+  const Epilogue epilogue(ctx, 2);
+  parallel(ctx, rows * blocks, 1, [&](int64_t b, int64_t e) {
+    float acc[kColumnBlock];
+    for (int64_t u = b; u < e; ++u) {
+      int64_t m = u / blocks, n0 = (u % blocks) * kColumnBlock, nn = std::min(kColumnBlock, n - n0);
+      const float *x = a.as<float>() + m * k;
+      std::fill(acc, acc + nn, 0.0f);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const uint16_t *row = wd + kk * n + n0;
+        for (int64_t j = 0; j < nn; ++j) acc[j] += x[kk] * (bf16 ? bf16_to_float(row[j]) : half_to_float(row[j]));
+      }
+      epilogue.apply(acc, m, n0, nn, n, y.as<float>() + m * n + n0);
+    }
+  });
+  return SLM_REF_OK;
+}
+
 } // namespace
 
 const OpKernel kQuantKernels[] = {
     {"slm.gather_wq", infer_gather_wq, run_gather_wq, 0},
     {"slm.matmul_a8", infer_matmul_a8, run_matmul_a8, 0},
+    {"slm.matmul_hw", infer_matmul_hw, run_matmul_hw, 0},
     {"slm.matmul_wq", infer_matmul_wq, run_matmul_wq, 0},
     {"slm.quantize_rows", infer_quantize_rows, run_quantize_rows, 0},
 };

@@ -32,6 +32,22 @@ typedef struct slm_matmul_wq_args {
 
 void slm_matmul_wq__avx512f(const slm_matmul_wq_args_t *args);
 
+/* slm.matmul_hw: C[m, n] = sum_k A[m, k] * float(W[k, n]) for n in [n_begin, n_end), W float16 or
+ * bfloat16 [K, ldw]. */
+typedef struct slm_matmul_hw_args {
+  int64_t M, K, N;
+  const float *A;
+  int64_t lda;
+  const uint16_t *W;
+  int64_t ldw; /* elements per weight row */
+  int bf16;    /* 0: float16, 1: bfloat16 */
+  float *C;
+  int64_t ldc;
+  int64_t n_begin, n_end;
+} slm_matmul_hw_args_t;
+
+void slm_matmul_wq_f16__avx512f(const slm_matmul_hw_args_t *args);
+
 #ifdef __cplusplus
 }
 #endif

@@ -109,6 +109,25 @@ template <void (*Gemm)(const slm_gemm_s8_args_t *)> int run_matmul_a8_x86(Kernel
   return SLM_REF_OK;
 }
 
+// slm.matmul_hw (float16/bfloat16 weights) on the AVX-512 microkernel: 64-column units, then the epilogue.
+int run_matmul_hw_avx512(KernelContext *ctx) {
+  const Tensor &a = *ctx->inputs[0], &w = *ctx->inputs[1];
+  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
+  slm_matmul_hw_args_t args{a.numel() / k, k, n, a.as<float>(), k, w.as<uint16_t>(), n, w.dtype == kBF16,
+                            ctx->outputs[0]->as<float>(), n, 0, 0};
+  const Epilogue epilogue(ctx, 2);
+  parallel(ctx, (n + 63) / 64, 1, [&](int64_t b, int64_t e) {
+    slm_matmul_hw_args_t u = args;
+    u.n_begin = b * 64;
+    u.n_end = e * 64 < n ? e * 64 : n;
+    slm_matmul_wq_f16__avx512f(&u);
+    for (int64_t m = 0; m < u.M; ++m)
+      epilogue.apply(u.C + m * n + u.n_begin, m, u.n_begin, u.n_end - u.n_begin, n, u.C + m * n + u.n_begin);
+  });
+  return SLM_REF_OK;
+}
+
+int infer_matmul_hw_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_hw")->infer(ctx); }
 int infer_matmul_a8_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_a8")->infer(ctx); }
 int infer_quantize_rows_ref(KernelContext *ctx) { return find_ref_kernel("slm.quantize_rows")->infer(ctx); }
 
@@ -121,12 +140,14 @@ const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_o
                                    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
                                    {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
                                    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
+                                   {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
                                    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
 const OpKernel kAvx512VnniKernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
     {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
     {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
     {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx512vnni>, 0},
+    {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
     {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
 
 } // namespace

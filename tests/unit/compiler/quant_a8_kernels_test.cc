@@ -1,5 +1,6 @@
-// slm.quantize_rows / slm.matmul_a8 (int8 activations, w8a8 and w4a8): the reference against float math, and every
-// x86 level's kernels against the reference, over random shapes with tails and every group size.
+// slm.quantize_rows / slm.matmul_a8 (int8 activations, w8a8 and w4a8) and slm.matmul_hw (fp16/bf16 weights): the
+// reference against float math, and every x86 level's kernels against the reference, over random shapes with tails
+// and every group size.
 #include "passes/quant/WeightQuantizer.h"
 
 #include "epilogue.h"
@@ -203,6 +204,73 @@ TEST(MatMulA8Reference, MatchesDequantizedFloatMath) {
         ASSERT_NEAR(y[size_t(m * c.n + n)], want, 1e-5 * (mag + 1)) << "m=" << m << " n=" << n;
       }
   }
+}
+
+// slm.matmul_hw runs `kern` on float16 (bf16 = false) or bfloat16 weights; returns y.
+std::vector<float> matmulHw(const slm::OpKernel *kern, const Case &c, const std::vector<float> &x,
+                            const std::vector<uint16_t> &w, bool bf16, const std::vector<float> &bias,
+                            const std::vector<float> &res) {
+  Attrs attrs;
+  attrs.add_int("k", c.k);
+  attrs.add_int("n", c.n);
+  if (c.epilogue) attrs.add_string("activation", "silu");
+  slm::Tensor ta = tensor(x.data(), slm::kF32, {c.m, c.k}), tw = tensor(w.data(), bf16 ? slm::kBF16 : slm::kF16, {c.k, c.n}),
+              tb = tensor(bias.data(), slm::kF32, {c.n}), tr = tensor(res.data(), slm::kF32, {c.m, c.n});
+  const slm::Tensor *ins[5] = {&ta, &tw, c.epilogue ? &tb : nullptr, nullptr, c.epilogue ? &tr : nullptr};
+  std::vector<float> y(size_t(c.m * c.n), NAN);
+  slm::Tensor ty;
+  slm::Tensor *outs[1] = {&ty};
+  char err[256] = {0};
+  slm::KernelContext ctx;
+  ctx.attrs = &attrs.list, ctx.inputs = ins, ctx.num_inputs = 5, ctx.outputs = outs, ctx.num_outputs = 1;
+  ctx.error = err, ctx.error_size = sizeof err;
+  EXPECT_EQ(kern->infer(&ctx), slm::SLM_REF_OK) << err;
+  ty.data = y.data();
+  EXPECT_EQ(kern->run(&ctx), slm::SLM_REF_OK) << err;
+  return y;
+}
+
+// fp16/bf16 storage: the reference against double math on the widened weights, and the AVX-512
+// kernel (when the CPU has it) against the reference.
+TEST(MatMulHw, ReferenceAndX86MatchFloatMath) {
+  const slm::OpKernel *ref = slm::find_ref_kernel("slm.matmul_hw");
+  ASSERT_NE(ref, nullptr);
+  const slm::OpKernel *fast = nullptr;
+#if defined(__x86_64__)
+  if (slm::x86_cpu_level() >= slm::kX86Avx512) fast = slm::find_x86_kernel("slm.matmul_hw", slm::kX86Avx512);
+#endif
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0, 1);
+  for (bool bf16 : {false, true})
+    for (const Case &c : cases()) {
+      if (c.group != 0) continue;
+      SCOPED_TRACE(std::string(bf16 ? "bf16 " : "fp16 ") + name(c));
+      std::vector<float> x(size_t(c.m * c.k)), bias(size_t(c.n)), res(size_t(c.m * c.n)), wf(size_t(c.k * c.n));
+      std::vector<uint16_t> w(wf.size());
+      for (auto *v : {&x, &bias, &res, &wf})
+        for (float &f : *v) f = nd(rng);
+      for (size_t i = 0; i < w.size(); ++i) {
+        w[i] = bf16 ? slm::float_to_bf16(wf[i]) : slm::float_to_half(wf[i]);
+        wf[i] = bf16 ? slm::bf16_to_float(w[i]) : slm::half_to_float(w[i]);
+      }
+      std::vector<float> y = matmulHw(ref, c, x, w, bf16, bias, res);
+      for (int64_t m = 0; m < c.m; ++m)
+        for (int64_t n = 0; n < c.n; ++n) {
+          double acc = 0, mag = 0;
+          for (int64_t k = 0; k < c.k; ++k) {
+            acc += double(x[size_t(m * c.k + k)]) * wf[size_t(k * c.n + n)];
+            mag += std::fabs(double(x[size_t(m * c.k + k)]) * wf[size_t(k * c.n + n)]);
+          }
+          float want = float(acc);
+          if (c.epilogue)
+            want = slm::apply_activation(slm::Act::kSilu, want + bias[size_t(n)], 0, 0) + res[size_t(m * c.n + n)];
+          ASSERT_NEAR(y[size_t(m * c.n + n)], want, 1e-5 * (mag + 1));
+        }
+      if (fast) {
+        std::vector<float> yf = matmulHw(fast, c, x, w, bf16, bias, res);
+        for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(yf[i], y[i], 1e-4f * (1 + std::fabs(y[i]))) << "i=" << i;
+      }
+    }
 }
 
 #if defined(__x86_64__)
