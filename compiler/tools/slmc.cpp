@@ -19,7 +19,7 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
-          [--quantize=w8|w4|w8a8|w4a8 [--group-size=G] [--asymmetric] [--keep-float=RE]]
+          [--quantize=w8|w4|w8a8|w4a8|fp16|bf16 [--group-size=G] [--asymmetric] [--keep-float=RE]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
           [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
@@ -62,7 +62,7 @@ int cmdCompile(int argc, char **argv) {
       "print-pipeline", po::bool_switch(&opt.printPipeline), "list the passes and exit")(
       "dump-after", po::value(&opt.dumpAfter)->composing(), "print the IR after PASS to stdout (repeatable)")(
       "disable-pass", po::value(&opt.disablePass)->composing(), "leave PASS out (repeatable)")(
-      "quantize", po::value(&opt.quantize), "quantization: w8, w4 (weight-only) or w8a8, w4a8 (int8 activations per token)")(
+      "quantize", po::value(&opt.quantize), "quantization: w8, w4 (weight-only), w8a8, w4a8 (int8 activations per token) or fp16, bf16 (storage)")(
       "group-size", po::value(&opt.groupSize), "quantization group along K: 0 (per channel), 32, 64, 128")(
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
