@@ -40,7 +40,8 @@ std::vector<std::string> row(const ModelReport &m) {
   return {m.name,
           fmt("%.2f", m.sizeBytes / 1e6),
           fmt("%.2f", m.loadMs),
-          fmt("%.1f", m.peakRss / 1e6) + " (" + fmt("%.1f", m.rssBeforeLoad / 1e6) + ")",
+          fmt("%.1f", m.peakRss / 1e6) +
+              (m.rssBeforeLoad ? " (" + fmt("%.1f", m.rssBeforeLoad / 1e6) + ")" : std::string()),
           fmt("%.3f", m.p50),
           fmt("%.3f", m.p90),
           fmt("%.3f", m.p99),
