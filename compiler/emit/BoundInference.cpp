@@ -7,6 +7,7 @@
 #include "emit/ArtifactGraph.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -32,6 +33,15 @@ std::string shapeStr(const std::vector<int64_t> &dims) {
   std::string s = "[";
   for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
   return s + "]";
+}
+
+// Bytes of t at its dims; false when they overflow 64 bits (a hostile shape or an absurd --dim).
+bool checkedBytes(const ::slm::Tensor &t, uint64_t *out) {
+  uint64_t n = ::slm::dtype_size(t.dtype);
+  for (int i = 0; i < t.rank; ++i)
+    if (t.dims[i] < 0 || __builtin_mul_overflow(n, uint64_t(t.dims[i]), &n) || n > uint64_t(INT64_MAX)) return false;
+  *out = n;
+  return true;
 }
 
 struct State {
@@ -126,6 +136,15 @@ bool inferOp(State &st, size_t k, std::string *error) {
     *error = where + ": " + msg;
     return false;
   }
+  for (size_t i = 0; i < op.outputs.size(); ++i) {
+    uint64_t bytes;
+    if (op.outputs[i] >= 0 && !checkedBytes(outs[i], &bytes)) {
+      *error = where + ": output '" + st.g.tensors[op.outputs[i]].name + "' would have shape " +
+               shapeStr(std::vector<int64_t>(outs[i].dims, outs[i].dims + outs[i].rank)) +
+               ", whose size overflows 64 bits";
+      return false;
+    }
+  }
   evaluateIfSmall(st, op, ctx, outs.data());
   for (size_t i = 0; i < op.outputs.size(); ++i) {
     int idx = op.outputs[i];
@@ -169,6 +188,12 @@ bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds,
     ArtifactTensor &t = g.tensors[i];
     if (t.storage == StorageKind::Constant || t.storage == StorageKind::Input) {
       toTensor(t, st.values[i]);
+      uint64_t bytes;
+      if (!checkedBytes(st.values[i], &bytes)) {
+        *error = "tensor '" + t.name + "' at its bounds " + shapeStr(t.maxShape) +
+                 " has a size that overflows 64 bits; lower the --dim bounds";
+        return false;
+      }
       if (t.storage == StorageKind::Input) {
         st.values[i].data = nullptr;
         t.byteSize = uint64_t(st.values[i].nbytes());
@@ -177,7 +202,6 @@ bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds,
   }
   for (size_t k = 0; k < g.ops.size(); ++k)
     if (!inferOp(st, k, error)) return false;
-  (void)shapeStr;
   return true;
 }
 

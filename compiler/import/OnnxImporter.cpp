@@ -23,6 +23,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <fstream>
+#include <optional>
 #include <limits>
 
 using namespace mlir;
@@ -76,9 +77,24 @@ size_t elementBytes(int32_t dt) {
   }
 }
 
+constexpr int kMaxNodes = 1000000;
+
+// Bytes of a ranked type whose dims are all static; false when the count overflows int64.
+bool staticTypeBytes(TensorType t, uint64_t &bytes) {
+  auto ranked = dyn_cast<RankedTensorType>(t);
+  if (!ranked) return true;
+  unsigned bits = ranked.getElementType().isIntOrFloat() ? ranked.getElementType().getIntOrFloatBitWidth() : 8;
+  bytes = std::max(1u, bits / 8);
+  for (int64_t d : ranked.getShape())
+    if (!ShapedType::isDynamic(d) && (__builtin_mul_overflow(bytes, uint64_t(d), &bytes) || bytes > uint64_t(std::numeric_limits<int64_t>::max())))
+      return false;
+  return true;
+}
+
 class Importer {
 public:
-  Importer(MLIRContext &ctx, std::string path) : ctx(ctx), b(&ctx), path(std::move(path)) {
+  Importer(MLIRContext &ctx, std::string path, std::optional<StringRef> bytes = std::nullopt)
+      : ctx(ctx), b(&ctx), path(std::move(path)), bytes(bytes) {
     modelDir = llvm::sys::path::parent_path(this->path).str();
     if (modelDir.empty()) modelDir = ".";
   }
@@ -105,6 +121,7 @@ private:
   MLIRContext &ctx;
   OpBuilder b;
   std::string path, modelDir;
+  std::optional<StringRef> bytes; // the model in memory; read from `path` when absent
   onnx::ModelProto model;
   int opset = 0;
   ImportError err;
@@ -115,15 +132,29 @@ private:
 };
 
 LogicalResult Importer::parse() {
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-  if (!buf) return err.fail(path + ": cannot read: " + buf.getError().message());
-  const auto &data = (*buf)->getBuffer();
+  std::unique_ptr<llvm::MemoryBuffer> file;
+  StringRef data;
+  if (bytes) {
+    data = *bytes;
+  } else {
+    auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!buf) return err.fail(path + ": cannot read: " + buf.getError().message());
+    file = std::move(*buf);
+    data = file->getBuffer();
+  }
   if (data.size() > size_t(std::numeric_limits<int>::max()))
     return err.fail(path + ": the protobuf is over 2 GiB; keep large weights in external data files");
   if (!model.ParseFromArray(data.data(), int(data.size())))
-    return err.fail(path + ": not a valid ONNX model (protobuf parsing failed; truncated or not an .onnx file?)");
+    return err.fail(path + ": not a valid ONNX model (protobuf parsing failed: truncated, not an .onnx file, or "
+                           "messages nested deeper than protobuf's limit of 100)");
   if (!model.has_graph() || model.ir_version() <= 0)
     return err.fail(path + ": not a valid ONNX model (no graph or no ir_version)");
+  // Far beyond any real model (LMs have ~1e4 nodes); refused before the checker and the IR,
+  // whose memory and time grow with it.
+  if (model.graph().node_size() > kMaxNodes || model.graph().initializer_size() > kMaxNodes)
+    return err.fail(path + ": the graph has " + std::to_string(model.graph().node_size()) + " nodes and " +
+                    std::to_string(model.graph().initializer_size()) + " initializers; slmc accepts at most " +
+                    std::to_string(kMaxNodes) + " of each");
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = int(o.version());
   return success();
@@ -196,6 +227,9 @@ FailureOr<TensorType> Importer::valueType(const std::string &name, const std::st
   auto it = types.find(name);
   if (it == types.end()) return err.fail(where + ": the type of '" + name + "' is unknown (shape inference failed)");
   TensorType t = typeFromProto(*it->second, nullptr);
+  uint64_t bytes = 0;
+  if (t && !staticTypeBytes(t, bytes))
+    return err.fail(where + ": tensor '" + name + "' has a shape whose size overflows 64 bits");
   if (!t) {
     int32_t et = it->second->has_tensor_type() ? it->second->tensor_type().elem_type() : 0;
     return err.fail(where + ": tensor '" + name + "' has unsupported type " +
@@ -221,16 +255,28 @@ LogicalResult Importer::checkExternalLocation(const onnx::TensorProto &t) {
   return success();
 }
 
+// A decimal byte count from external_data; false for anything else (sign, junk, overflow).
+bool parseByteCount(const std::string &text, uint64_t &out) {
+  if (text.empty() || text.size() > 20) return false;
+  out = 0;
+  for (char c : text)
+    if (c < '0' || c > '9' || __builtin_mul_overflow(out, 10u, &out) || __builtin_add_overflow(out, uint64_t(c - '0'), &out))
+      return false;
+  return true;
+}
+
 LogicalResult Importer::readExternal(const onnx::TensorProto &t, std::vector<char> &out) {
   std::string location;
   uint64_t offset = 0, length = 0;
   bool hasLength = false;
+  std::string what = path + ": initializer '" + t.name() + "'";
   for (const auto &kv : t.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoull(kv.value());
-    else if (kv.key() == "length") { length = std::stoull(kv.value()); hasLength = true; }
+    if ((kv.key() == "offset" && !parseByteCount(kv.value(), offset)) ||
+        (kv.key() == "length" && !parseByteCount(kv.value(), length)))
+      return err.fail(what + ": external data " + kv.key() + " '" + kv.value() + "' is not a byte count");
+    if (kv.key() == "length") hasLength = true;
   }
-  std::string what = path + ": initializer '" + t.name() + "'";
   if (failed(checkExternalLocation(t))) return failure();
   SmallString<256> full(modelDir);
   llvm::sys::path::append(full, location);
@@ -502,6 +548,9 @@ LogicalResult Importer::buildFunction() {
     TensorType t = typeFromProto(vi.type(), &dimNames);
     if (!t || !isa<RankedTensorType>(t))
       return err.fail(path + ": graph input '" + vi.name() + "' has an unsupported or unranked type");
+    uint64_t bytes = 0;
+    if (!staticTypeBytes(t, bytes))
+      return err.fail(path + ": graph input '" + vi.name() + "' has a shape whose size overflows 64 bits");
     argTypes.push_back(t);
     argNames.push_back(vi.name());
     argAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr(kArgNameAttr, b.getStringAttr(vi.name())),
@@ -573,6 +622,11 @@ ImportResult Importer::run() {
 
 ImportResult importOnnxFile(MLIRContext &context, const std::string &path) {
   Importer importer(context, path);
+  return importer.run();
+}
+
+ImportResult importOnnxBuffer(MLIRContext &context, StringRef bytes, const std::string &path) {
+  Importer importer(context, path, bytes);
   return importer.run();
 }
 

@@ -23,4 +23,8 @@ struct ImportResult {
 // model's folder only. The module verifies on success.
 ImportResult importOnnxFile(mlir::MLIRContext &context, const std::string &path);
 
+// Imports a model already in memory (the fuzzer's entry point). `path` names the model in
+// messages and its folder confines external data, as for importOnnxFile.
+ImportResult importOnnxBuffer(mlir::MLIRContext &context, llvm::StringRef bytes, const std::string &path);
+
 } // namespace slmc

@@ -19,6 +19,7 @@
 #include "passes/quant/Passes.h"
 #include "slmc/plugin.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/Support/ThreadPool.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -97,8 +98,13 @@ int compileModel(const CompileOptions &options) {
     if (!options.quantize.empty()) llvm::outs() << "slm-quantize-weights\n";
     return kExitOk;
   }
-  mlir::MLIRContext context;
-  context.disableMultithreading(); // deterministic, and the machine is small
+  // The pool outlives the context that borrows it. One thread by default: the machine is small.
+  std::unique_ptr<llvm::DefaultThreadPool> pool;
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  if (options.threads != 1) {
+    pool = std::make_unique<llvm::DefaultThreadPool>(llvm::hardware_concurrency(unsigned(options.threads)));
+    context.setThreadPool(*pool);
+  }
   ImportResult imported = importOnnxFile(context, options.input);
   if (!imported.module) {
     llvm::errs() << "slmc: error: " << imported.error << "\n";

@@ -82,7 +82,8 @@ int cmdCompile(int argc, char **argv) {
       "folder of <input>.npy files, or of one such folder per input set: pruning importance from activations "
       "(run through the runtime on this host) and the pruned model's error against the unpruned one")(
       "prune-bias-correction", po::bool_switch(&opt.pruneBiasCorrection),
-      "fold the removed channels' mean contribution into the next projection's bias (needs --calibration-data)");
+      "fold the removed channels' mean contribution into the next projection's bias (needs --calibration-data)")(
+      "threads", po::value(&opt.threads)->default_value(1), "compiler threads (0: all cores); the artifact is the same");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm = parse(argc, argv, desc, pos);
@@ -103,6 +104,7 @@ int cmdCompile(int argc, char **argv) {
       return usageError("--dim '" + d + "' must be NAME=MAX with MAX a positive integer");
     opt.dimBounds[d.substr(0, eq)] = v;
   }
+  if (opt.threads < 0) return usageError("--threads must be 0 (all cores) or a positive count");
   return slmc::compileModel(opt);
 }
 

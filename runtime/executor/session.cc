@@ -104,12 +104,19 @@ slm_status_t run_op(slm_session *s, const OpDesc &op) {
     if (t.dtype != d.dtype)
       return set_error(SLM_ERROR_RUNTIME, "op '%s' (%s): output '%s' is %s but the artifact planned %s", op.name.c_str(),
                        op.kind.c_str(), d.name.c_str(), dtype_name(t.dtype), dtype_name(d.dtype));
-    if (t.nbytes() > d.byte_size)
+    // Checked, not t.nbytes(): a hostile artifact's attributes can make a shape function return
+    // dims whose product overflows.
+    uint64_t bytes = dtype_size(t.dtype);
+    bool overflow = false;
+    for (int k = 0; k < t.rank && !overflow; ++k)
+      overflow = t.dims[k] < 0 || __builtin_mul_overflow(bytes, uint64_t(t.dims[k]), &bytes);
+    if (overflow || bytes > d.byte_size)
       return set_error(SLM_ERROR_INVALID_ARGUMENT,
-                       "op '%s' (%s): output '%s' has shape %s (%zu bytes), beyond its planned bound %s (%llu bytes); "
+                       "op '%s' (%s): output '%s' has shape %s (%s bytes), beyond its planned bound %s (%llu bytes); "
                        "recompile with larger --dim bounds",
-                       op.name.c_str(), op.kind.c_str(), d.name.c_str(), shape_str(t.dims, t.rank).c_str(), t.nbytes(),
-                       shape_str(d.max_dims, d.rank).c_str(), (unsigned long long)d.byte_size);
+                       op.name.c_str(), op.kind.c_str(), d.name.c_str(), shape_str(t.dims, t.rank).c_str(),
+                       overflow ? "overflowing" : std::to_string(bytes).c_str(), shape_str(d.max_dims, d.rank).c_str(),
+                       (unsigned long long)d.byte_size);
   }
   rc = op.gen_fn ? run_generated_kernel(op, &ctx) : op.provider ? provider_run(op, &ctx) : op.kernel->run(&ctx);
   if (rc != SLM_REF_OK)

@@ -8,6 +8,7 @@
 #include "core/cpu_features.h"
 #include "slm_kernel_abi.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -276,6 +277,16 @@ slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
   slm_status_t st;
   for (size_t i = 0; i < L.m->tensors.size(); ++i)
     if ((st = decode_tensor(L, g->tensors()->Get(flatbuffers::uoffset_t(i)), i, &L.m->tensors[i])) != SLM_OK) return st;
+  // The planner sizes the arena to its last tensor; a bigger claim is corruption, and refusing it
+  // keeps a hostile artifact from making every session allocate whatever it states.
+  uint64_t needed = 0;
+  for (const TensorDesc &d : L.m->tensors)
+    if (d.storage != kStorageConstant)
+      needed = std::max(needed, d.arena_offset + (std::max<uint64_t>(d.byte_size, 1) + kSegmentAlign - 1) / kSegmentAlign * kSegmentAlign);
+  if (L.m->arena_bytes > needed)
+    return set_error(SLM_ERROR_INVALID_ARTIFACT,
+                     "%s: invalid artifact: the graph claims a %llu-byte arena but its tensors use %llu bytes", L.path,
+                     (unsigned long long)L.m->arena_bytes, (unsigned long long)needed);
   L.m->ops.resize(g->ops()->size());
   for (size_t i = 0; i < L.m->ops.size(); ++i)
     if ((st = decode_op(L, g->ops()->Get(flatbuffers::uoffset_t(i)), i, &L.m->ops[i])) != SLM_OK) return st;

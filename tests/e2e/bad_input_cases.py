@@ -17,6 +17,7 @@ name: why) and a final line 'N passed, M failed[, K skipped]'. Exit 1 if any
 scenario failed.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -130,6 +131,100 @@ def model_missing_external_data():
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
 
 
+# ---- hostile models (resource limits): each must be refused with a clear error, no huge
+# allocation, no hang, no crash -----------------------------------------------------------
+
+def _matmul_with(w):
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 4])
+    g = helper.make_graph([helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm0")], "hostile", [x], [y], [w])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _weight(dims, raw=None):
+    from onnx import TensorProto
+    w = TensorProto()
+    w.name = "W"
+    w.data_type = TensorProto.FLOAT
+    w.dims.extend(dims)
+    if raw is not None:
+        w.raw_data = raw
+    return w
+
+
+def model_dims_overflow():
+    """An initializer whose dims multiply past 2**64 (wrapping to 0), with 16 bytes of data."""
+    return _matmul_with(_weight([1 << 32, 1 << 32, 1 << 32], b"\0" * 16))
+
+
+def model_raw_data_short():
+    """An initializer claiming 4x4 floats (64 bytes) holding 8."""
+    return _matmul_with(_weight([4, 4], b"\0" * 8))
+
+
+def model_input_shape_overflow():
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [1 << 40, 1 << 40])
+    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1 << 40, 1 << 40])
+    g = helper.make_graph([helper.make_node("Relu", ["X"], ["Y"], name="relu0")], "huge_input", [x], [y])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def model_cycle():
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("Add", ["X", "Z"], ["Y"], name="add0"), helper.make_node("Relu", ["Y"], ["Z"], name="relu0")]
+    return helper.make_model(helper.make_graph(nodes, "cycle", [x], [y]), opset_imports=[helper.make_opsetid("", 17)])
+
+
+def model_nested_if(depth):
+    """If nodes nested `depth` deep (each level is 3 protobuf messages: Node, Attribute, Graph)."""
+    from onnx import TensorProto, helper
+    vi = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, [1])
+    g = helper.make_graph([helper.make_node("Identity", ["X"], ["o0"])], "b0", [], [vi("o0")])
+    for d in range(1, depth + 1):
+        other = helper.make_graph([helper.make_node("Identity", ["X"], [f"e{d}"])], f"e{d}", [], [vi(f"e{d}")])
+        n = helper.make_node("If", ["cond"], [f"o{d}"], name=f"if{d}", then_branch=g, else_branch=other)
+        g = helper.make_graph([n], f"b{d}", [], [vi(f"o{d}")])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    top = helper.make_graph(list(g.node), "nested", [vi("X"), cond], list(g.output))
+    return helper.make_model(top, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def many_nodes_bytes(count):
+    """Serialized ModelProto with `count` Relu nodes, built by concatenating one encoded node
+    (protobuf merges repeated fields), so the file is made in a second."""
+    from onnx import GraphProto, ModelProto, TensorProto, helper
+    node = GraphProto()
+    node.node.extend([helper.make_node("Relu", ["X"], ["X"])])
+    tail = GraphProto(name="many", input=[helper.make_tensor_value_info("X", TensorProto.FLOAT, [1])],
+                      output=[helper.make_tensor_value_info("X", TensorProto.FLOAT, [1])])
+    graph = node.SerializeToString() * count + tail.SerializeToString()
+    head = ModelProto(ir_version=8, opset_import=[helper.make_opsetid("", 17)]).SerializeToString()
+
+    def varint(n):
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+    return head + b"\x3a" + varint(len(graph)) + graph  # field 7 (graph), length-delimited
+
+
+def model_external(location, offset=None, length=None):
+    from onnx import TensorProto
+    w = _weight([4, 4])
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", offset), ("length", length)):
+        if v is not None:
+            e = w.external_data.add()
+            e.key, e.value = k, v
+    return _matmul_with(w)
+
+
 def write_model(model, path):
     # SerializeToString, not onnx.save: nothing may try to resolve external data.
     with open(path, "wb") as f:
@@ -146,6 +241,9 @@ class Driver:
         self.work = os.path.abspath(args.work)
         self._cnn_slm = None
         self._llama_slm = None
+        self.flatc = args.flatc or shutil.which("flatc")
+        self.schema = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                   "runtime", "schema", "slm.fbs")
 
     # setup shared by several scenarios (compiled once, lazily)
     def model(self, name):
@@ -202,9 +300,9 @@ class Driver:
         return fresh_dir(os.path.join(self.work, name))
 
     # compile scenarios ------------------------------------------------------------
-    def compile_rejects(self, name, model_path, expect):
+    def compile_rejects(self, name, model_path, expect, extra=()):
         out = os.path.join(self.work, name, "out.slm")
-        p = run_cmd([self.slmc, "compile", model_path, "--target=x86_64", "-o", out])
+        p = run_cmd([self.slmc, "compile", model_path, "--target=x86_64", "-o", out, *extra])
         expect_rejected(p, expect, out_file=out)
 
     def s_truncated_onnx(self, name):
@@ -344,6 +442,227 @@ class Driver:
         self.run_rejects("slmc run", self.llama_slm(), ["--input-dir", inp], out,
                          [("seq", "input_ids"), "17"])
 
+    # hostile models: resource limits ----------------------------------------------------
+    def hostile_compile(self, name, model, expect, extra=(), fname="model.onnx"):
+        d = self.sdir(name)
+        path = os.path.join(d, fname)
+        if isinstance(model, bytes):
+            with open(path, "wb") as f:
+                f.write(model)
+        else:
+            write_model(model, path)
+        self.compile_rejects(name, path, [fname] + list(expect), extra)
+
+    def s_hostile_onnx_dims_overflow(self, name):
+        self.hostile_compile(name, model_dims_overflow(), [("tensor name: W", "'W'"), ("0-element", "overflow")])
+
+    def s_hostile_onnx_raw_data_short(self, name):
+        self.hostile_compile(name, model_raw_data_short(), ["'W'", ("holds 8 bytes", "size mismatch", "8 bytes")])
+
+    def s_hostile_onnx_input_shape_overflow(self, name):
+        self.hostile_compile(name, model_input_shape_overflow(), ["'X'", "overflows 64 bits"])
+
+    def s_hostile_onnx_dim_bound_overflow(self, name):
+        d = self.sdir(name)
+        out = os.path.join(d, "out.slm")
+        p = run_cmd([self.slmc, "compile", self.model("tiny_llama.onnx"), "--target=x86_64", "-o", out,
+                     "--dim", "seq=4611686018427387904", "--dim", "past=4611686018427387904"])
+        expect_rejected(p, ["tiny_llama.onnx", "overflows 64 bits", "--dim"], out_file=out)
+
+    def s_hostile_onnx_cycle(self, name):
+        self.hostile_compile(name, model_cycle(), ["'Z'", "topologically sorted"])
+
+    def s_hostile_onnx_too_many_nodes(self, name):
+        self.hostile_compile(name, many_nodes_bytes(1_000_001), ["1000001 nodes", "at most 1000000"])
+
+    def s_hostile_onnx_deep_nesting(self, name):
+        # 40 nested Ifs = 120+ nested messages: past protobuf's recursion limit, refused by the parser.
+        self.hostile_compile(name, model_nested_if(40), ["nested deeper"])
+
+    def s_hostile_onnx_nested_subgraphs(self, name):
+        # 12 nested Ifs parse; the checker and shape inference walk them; the importer names the op.
+        self.hostile_compile(name, model_nested_if(12), ["'if12'", "If"])
+
+    def ext_case(self, name, location, expect, offset=None, length=None, in_subdir=False):
+        d = self.sdir(name)
+        with open(os.path.join(d, "weights.bin"), "wb") as f:
+            f.write(b"\0" * 64)
+        md = os.path.join(d, "model") if in_subdir else d
+        os.makedirs(md, exist_ok=True)
+        path = os.path.join(md, "ext.onnx")
+        write_model(model_external(location, offset, length), path)
+        self.compile_rejects(name, path, ["ext.onnx", "'W'"] + list(expect))
+
+    def s_hostile_onnx_external_offset_not_number(self, name):
+        self.ext_case(name, "weights.bin", ["offset 'abc' is not a byte count"], offset="abc")
+
+    def s_hostile_onnx_external_offset_overflow(self, name):
+        self.ext_case(name, "weights.bin", ["is not a byte count"], offset="99999999999999999999999")
+
+    def s_hostile_onnx_external_length_beyond_file(self, name):
+        # 2**60 bytes claimed from a 64-byte file: refused before any allocation.
+        self.ext_case(name, "weights.bin", ["exceeds 'weights.bin' (64 bytes)"], offset="0",
+                      length=str(1 << 60))
+
+    def s_hostile_onnx_external_dotdot(self, name):
+        self.ext_case(name, "../weights.bin", ["leaves the model's folder"], in_subdir=True)
+
+    def s_hostile_onnx_external_absolute(self, name):
+        self.ext_case(name, "/etc/passwd", ["is absolute"])
+
+    def s_hostile_onnx_external_symlink_out(self, name):
+        # A symlink inside the folder that points out of it: caught after resolving the real path.
+        d = self.sdir(name)
+        with open(os.path.join(d, "secret.bin"), "wb") as f:
+            f.write(b"\0" * 64)
+        md = os.path.join(d, "model")
+        os.makedirs(md)
+        os.symlink(os.path.join(d, "secret.bin"), os.path.join(md, "link.bin"))
+        path = os.path.join(md, "ext.onnx")
+        write_model(model_external("link.bin"), path)
+        self.compile_rejects(name, path, ["ext.onnx", "'W'", "resolves outside the model's folder"])
+
+    # hostile artifacts: every field the loader reads, set to a lie -------------------------
+    def edit_artifact(self, name, edit, raw_edit=None):
+        """Dumps tiny_cnn.slm to JSON with flatc, applies edit(dict), rebuilds the FlatBuffer and
+        appends the original segment area: an artifact whose FlatBuffer verifies but lies."""
+        if not self.flatc:
+            raise Skip("flatc not found")
+        d = self.sdir(name)
+        src = self.cnn_slm()
+        schema = self.schema
+        p = run_cmd([self.flatc, "--json", "--raw-binary", "--size-prefixed", "--strict-json", "-o", d, schema, "--", src])
+        if p.returncode != 0:
+            raise ScenarioError(f"setup: flatc --json failed: {p.stderr}")
+        js = os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".json")
+        with open(js) as f:
+            doc = json.load(f)
+        edit(doc)
+        with open(js, "w") as f:
+            json.dump(doc, f)
+        p = run_cmd([self.flatc, "-b", "--size-prefixed", "-o", d, schema, js])
+        if p.returncode != 0:
+            raise ScenarioError(f"setup: flatc -b failed: {p.stderr}")
+        with open(os.path.splitext(js)[0] + ".slm", "rb") as f:  # flatc names it by the schema's file_extension
+            fb = f.read()
+        with open(src, "rb") as f:
+            orig = f.read()
+        seg_start = (int.from_bytes(orig[:4], "little") + 4 + 63) // 64 * 64
+        data = bytearray(fb + b"\0" * ((len(fb) + 63) // 64 * 64 - len(fb)) + orig[seg_start:])
+        if raw_edit:
+            raw_edit(data)
+        path = os.path.join(d, "hostile.slm")
+        with open(path, "wb") as f:
+            f.write(data)
+        return d, path
+
+    def hostile_run(self, name, edit, expect, raw_edit=None):
+        d, slm = self.edit_artifact(name, edit, raw_edit)
+        inp = os.path.join(d, "inputs")
+        self.cnn_input(inp)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm"] + list(expect))
+
+    @staticmethod
+    def _tensor(doc, storage):
+        return next(t for t in doc["graph"]["tensors"] if t.get("storage", "Arena") == storage)
+
+    def s_hostile_slm_control(self, name):
+        # Control: the JSON round trip without an edit gives an artifact that runs.
+        d, slm = self.edit_artifact(name, lambda doc: None)
+        inp = os.path.join(d, "inputs")
+        self.cnn_input(inp)
+        out = fresh_dir(os.path.join(d, "out"))
+        p = run_cmd([self.slm_run, slm, "--input-dir", inp, "--output-dir", out])
+        if p.returncode != 0 or not npy_files(out):
+            raise ScenarioError(f"the unedited round trip does not run: {p.returncode}: {short(p.stderr)}")
+
+    def s_hostile_slm_segment_outside_file(self, name):
+        def edit(doc):
+            doc["segments"][0]["size"] += 1 << 40
+        self.hostile_run(name, edit, ["segment 'weights'", "outside the file"])
+
+    def s_hostile_slm_constant_outside_segment(self, name):
+        def edit(doc):
+            self._tensor(doc, "Constant")["segment_offset"] = doc["segments"][0]["size"]
+        self.hostile_run(name, edit, ["does not fit the weights segment"])
+
+    def s_hostile_slm_dims_overflow(self, name):
+        def edit(doc):
+            self._tensor(doc, "Arena")["max_shape"] = [1 << 40, 1 << 40, 1 << 40, 1]
+        self.hostile_run(name, edit, [("bad dim", "size overflows")])
+
+    def s_hostile_slm_negative_dim(self, name):
+        def edit(doc):
+            self._tensor(doc, "Arena")["max_shape"][0] = -1
+        self.hostile_run(name, edit, ["bad dim -1"])
+
+    def s_hostile_slm_huge_rank(self, name):
+        def edit(doc):
+            t = self._tensor(doc, "Arena")
+            t["max_shape"] = [1] * 9
+            t["dim_names"] = [""] * 9
+        self.hostile_run(name, edit, ["rank 9"])
+
+    def s_hostile_slm_arena_claim(self, name):
+        # 2**50 bytes claimed: refused at load, before any session allocates it.
+        def edit(doc):
+            doc["graph"]["arena_bytes"] = 1 << 50
+        self.hostile_run(name, edit, ["1125899906842624-byte arena"])
+
+    def s_hostile_slm_tensor_beyond_arena(self, name):
+        def edit(doc):
+            self._tensor(doc, "Arena")["arena_offset"] = doc["graph"]["arena_bytes"]
+        self.hostile_run(name, edit, ["exceeds the arena"])
+
+    def s_hostile_slm_bad_tensor_index(self, name):
+        def edit(doc):
+            doc["graph"]["ops"][0]["inputs"][0] = 1000000
+        self.hostile_run(name, edit, ["bad input tensor index 1000000"])
+
+    def s_hostile_slm_unknown_op(self, name):
+        def edit(doc):
+            doc["graph"]["ops"][0]["kind"] = "NoSuchOp"
+        self.hostile_run(name, edit, ["NoSuchOp", "no kernel"])
+
+    def s_hostile_slm_future_version(self, name):
+        def edit(doc):
+            doc["format_version"] = 2
+        self.hostile_run(name, edit, ["format version 2"])
+
+    def s_hostile_slm_other_target(self, name):
+        def edit(doc):
+            doc["target"]["name"] = "riscv64"
+        self.hostile_run(name, edit, ["riscv64"])
+
+    def s_hostile_slm_header_claims_more(self, name):
+        def raw(data):
+            data[0:4] = (0xFFFFFFF0).to_bytes(4, "little")
+        self.hostile_run(name, lambda doc: None, ["header claims 4294967280 bytes"], raw_edit=raw)
+
+    # hostile input tensors ------------------------------------------------------------
+    def s_hostile_npy_huge_shape(self, name):
+        d = self.sdir(name)
+        inp = os.path.join(d, "inputs")
+        os.makedirs(inp)
+        header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }"
+        header += " " * (63 - (10 + len(header)) % 64) + "\n"
+        with open(os.path.join(inp, "input.npy"), "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 128)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", self.cnn_slm(), ["--input-dir", inp], out, ["input.npy", ("too large", "header says")])
+
+    def s_hostile_pb_huge_dims(self, name):
+        from onnx import TensorProto
+        d = self.sdir(name)
+        inp = os.path.join(d, "inputs")
+        os.makedirs(inp)
+        t = TensorProto(name="input", data_type=TensorProto.FLOAT, dims=[1 << 31, 1 << 31, 1 << 31], raw_data=b"\0" * 16)
+        with open(os.path.join(inp, "input_0.pb"), "wb") as f:
+            f.write(t.SerializeToString())
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", self.cnn_slm(), ["--input-dir", inp], out, ["input_0.pb", ("too large", "give")])
+
 
 SCENARIOS = [
     "truncated_onnx",
@@ -360,6 +679,35 @@ SCENARIOS = [
     "wrong_rank",
     "dim_within_bound_control",
     "dim_beyond_bound",
+    "hostile_onnx_dims_overflow",
+    "hostile_onnx_raw_data_short",
+    "hostile_onnx_input_shape_overflow",
+    "hostile_onnx_dim_bound_overflow",
+    "hostile_onnx_cycle",
+    "hostile_onnx_too_many_nodes",
+    "hostile_onnx_deep_nesting",
+    "hostile_onnx_nested_subgraphs",
+    "hostile_onnx_external_offset_not_number",
+    "hostile_onnx_external_offset_overflow",
+    "hostile_onnx_external_length_beyond_file",
+    "hostile_onnx_external_dotdot",
+    "hostile_onnx_external_absolute",
+    "hostile_onnx_external_symlink_out",
+    "hostile_slm_control",
+    "hostile_slm_segment_outside_file",
+    "hostile_slm_constant_outside_segment",
+    "hostile_slm_dims_overflow",
+    "hostile_slm_negative_dim",
+    "hostile_slm_huge_rank",
+    "hostile_slm_arena_claim",
+    "hostile_slm_tensor_beyond_arena",
+    "hostile_slm_bad_tensor_index",
+    "hostile_slm_unknown_op",
+    "hostile_slm_future_version",
+    "hostile_slm_other_target",
+    "hostile_slm_header_claims_more",
+    "hostile_npy_huge_shape",
+    "hostile_pb_huge_dims",
 ]
 
 
@@ -370,6 +718,7 @@ def main(argv=None):
     ap.add_argument("--models", default=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "benchmarks", "models"), help="directory with tiny_cnn.onnx and tiny_llama.onnx")
     ap.add_argument("--work", help="scratch directory")
+    ap.add_argument("--flatc", help="flatc, for the hostile artifact scenarios (default: flatc on PATH)")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
                     help="run only scenarios named NAME or starting with NAME (repeatable)")
     ap.add_argument("--list", action="store_true", help="print the scenario names and exit")
