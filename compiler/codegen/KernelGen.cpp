@@ -103,6 +103,33 @@ void buildRmsNormRow(KernelBuilder &k, Value xr, Value yr, Value scale, Value co
   });
 }
 
+// y = (x - mean) / sqrt(var + eps) * scale (+ bias), per row; var is the biased variance, as ONNX's.
+void buildLayerNormRow(KernelBuilder &k, Value xr, Value yr, Value scale, Value bias, Value cols, float eps,
+                       bool hasBias) {
+  OpBuilder &b = k.b;
+  Value n = b.create<arith::SIToFPOp>(k.loc, b.getF32Type(),
+                                      b.create<arith::IndexCastOp>(k.loc, b.getI64Type(), cols));
+  Value sum = k.reduce(xr, 0.0f, [](OpBuilder &nb, Location l, Value x, Value acc) {
+    return nb.create<arith::AddFOp>(l, acc, x, kReduceFlags).getResult();
+  });
+  Value mean = b.create<arith::DivFOp>(k.loc, sum, n);
+  Value ss = k.reduce(xr, 0.0f, [&](OpBuilder &nb, Location l, Value x, Value acc) {
+    Value d = nb.create<arith::SubFOp>(l, x, mean);
+    Value sq = nb.create<arith::MulFOp>(l, d, d, kReduceFlags);
+    return nb.create<arith::AddFOp>(l, acc, sq, kReduceFlags).getResult();
+  });
+  Value var = b.create<arith::DivFOp>(k.loc, ss, n);
+  Value root = b.create<math::SqrtOp>(k.loc, b.create<arith::AddFOp>(k.loc, var, k.f32(eps)));
+  Value inv = b.create<arith::DivFOp>(k.loc, k.f32(1.0f), root);
+  SmallVector<Value> ins = {xr, scale};
+  if (hasBias) ins.push_back(bias);
+  k.map(ins, yr, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value t = nb.create<arith::MulFOp>(l, nb.create<arith::SubFOp>(l, a[0], mean), inv);
+    Value s = nb.create<arith::MulFOp>(l, t, a[1]);
+    return hasBias ? nb.create<arith::AddFOp>(l, s, a[2]).getResult() : s;
+  });
+}
+
 // y = exp(x - max(x)) / sum(exp(x - max(x))), per row.
 void buildSoftmaxRow(KernelBuilder &k, Value xr, Value yr) {
   Value mx = k.reduce(xr, -std::numeric_limits<float>::infinity(), [](OpBuilder &nb, Location l, Value x, Value acc) {
@@ -214,6 +241,10 @@ struct BuildKernelsPass : PassWrapper<BuildKernelsPass, OperationPass<ModuleOp>>
         auto eps = op->getAttrOfType<FloatAttr>("epsilon");
         specs.push_back({"rms_norm", "slm_gen_" + std::to_string(specs.size()) + "_rms_norm",
                          eps ? float(eps.getValueAsDouble()) : 0.0f});
+      } else if (name == "slm.LayerNormalization" && op->getNumOperands() >= 2) {
+        auto eps = op->getAttrOfType<FloatAttr>("epsilon");
+        specs.push_back({"layer_norm", "slm_gen_" + std::to_string(specs.size()) + "_layer_norm",
+                         eps ? float(eps.getValueAsDouble()) : 1e-5f, op->getNumOperands() > 2});
       } else if (name == "slm.Softmax") {
         auto axis = op->getAttrOfType<IntegerAttr>("axis");
         auto type = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
@@ -257,7 +288,8 @@ struct LowerKernelsPass : PassWrapper<LowerKernelsPass, OperationPass<ModuleOp>>
 } // namespace
 
 bool hasGeneratedKernel(const std::string &domain, const std::string &kind) {
-  return (domain == "slm" && kind == "rms_norm") || (domain.empty() && kind == "Softmax");
+  return (domain == "slm" && kind == "rms_norm") ||
+         (domain.empty() && (kind == "Softmax" || kind == "LayerNormalization"));
 }
 
 void buildKernel(ModuleOp module, const KernelSpec &spec) {
@@ -267,11 +299,11 @@ void buildKernel(ModuleOp module, const KernelSpec &spec) {
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
   auto v2 = view2dType(ctx), v1 = view1dType(ctx);
-  auto fn = b.create<func::FuncOp>(loc, spec.symbol, b.getFunctionType({v2, v2, v1}, {}));
+  auto fn = b.create<func::FuncOp>(loc, spec.symbol, b.getFunctionType({v2, v2, v1, v1}, {}));
   fn->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  Value y = entry->getArgument(0), x = entry->getArgument(1), p = entry->getArgument(2);
+  Value y = entry->getArgument(0), x = entry->getArgument(1), p = entry->getArgument(2), q = entry->getArgument(3);
   Value c0 = b.create<arith::ConstantIndexOp>(loc, 0), c1 = b.create<arith::ConstantIndexOp>(loc, 1);
   Value rows = b.create<memref::DimOp>(loc, x, 0), cols = b.create<memref::DimOp>(loc, x, 1);
   auto loop = b.create<scf::ForOp>(loc, c0, rows, c1);
@@ -281,6 +313,8 @@ void buildKernel(ModuleOp module, const KernelSpec &spec) {
   Value xr = k.row(x, r, cols), yr = k.row(y, r, cols);
   if (spec.kind == "rms_norm")
     buildRmsNormRow(k, xr, yr, p, cols, spec.epsilon);
+  else if (spec.kind == "layer_norm")
+    buildLayerNormRow(k, xr, yr, p, q, cols, spec.epsilon, spec.hasBias);
   else
     buildSoftmaxRow(k, xr, yr);
   b.setInsertionPointToEnd(entry);

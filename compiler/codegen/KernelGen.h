@@ -10,16 +10,20 @@
 namespace slmc {
 
 // One kernel to generate. Every kernel has the ABI of runtime/schema/slm_kernel_abi.h:
-//   void SYMBOL(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, slm_kabi_view1d_f32_t *p)
-// (MLIR's C interface of func(y, x, p) on strided memrefs: the exported symbol is
+//   void SYMBOL(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, slm_kabi_view1d_f32_t *p,
+//               slm_kabi_view1d_f32_t *q)
+// (MLIR's C interface of func(y, x, p, q) on strided memrefs: the exported symbol is
 // "_mlir_ciface_" + symbol).
 struct KernelSpec {
-  std::string kind;   // "rms_norm" (p: scale) or "softmax" (p unused), over the last axis
+  std::string kind;   // over the last axis: "rms_norm" (p: scale), "layer_norm" (p: scale, q: bias
+                      // when hasBias) or "softmax" (no parameters)
   std::string symbol; // function name in the code object, unique per artifact
-  float epsilon = 0;  // rms_norm: baked into the code (compile-time specialization)
+  float epsilon = 0;  // rms_norm, layer_norm: baked into the code (compile-time specialization)
+  bool hasBias = false; // layer_norm: adds q
 };
 
-// The op kinds that have a generated kernel: "slm.rms_norm" and ONNX Softmax over the last axis.
+// The op kinds that have a generated kernel: "slm.rms_norm", ONNX Softmax and LayerNormalization
+// (over the last axis; the caller checks axis, dtypes and shapes).
 bool hasGeneratedKernel(const std::string &domain, const std::string &kind);
 
 // Appends the kernel's func.func (linalg on memrefs, math ops not yet expanded) to `module`.

@@ -19,19 +19,22 @@ const ArtifactAttr *findAttr(const ArtifactOp &op, const char *name) {
 
 bool isF32(const ArtifactGraph &g, int t) { return t >= 0 && g.tensors[t].dtype == ::slm::kF32; }
 
+// The ABI's parameter vectors hold one float32 per column, static like the column count.
+bool isColumnVector(const ArtifactGraph &g, int t, int64_t cols) {
+  const ArtifactTensor &v = g.tensors[t];
+  return v.dtype == ::slm::kF32 && v.maxShape.size() == 1 && v.maxShape[0] == cols &&
+         (v.dimNames.empty() || v.dimNames[0].empty());
+}
+
 // The kernel for `op`, or false when it has none (other dtype, axis, or a plugin claimed it).
 bool specFor(const ArtifactGraph &g, const ArtifactOp &op, KernelSpec *spec) {
-  if (!op.provider.empty() || !hasGeneratedKernel(op.domain, op.kind) || op.outputs.size() != 1) return false;
+  if (!op.provider.empty() || !hasGeneratedKernel(op.domain, op.kind) || op.outputs.empty()) return false;
   if (op.inputs.empty() || !isF32(g, op.inputs[0]) || !isF32(g, op.outputs[0])) return false;
   const ArtifactTensor &x = g.tensors[op.inputs[0]];
   if (x.maxShape.empty()) return false;
   if (op.kind == "rms_norm") {
     if (op.inputs.size() != 2 || !isF32(g, op.inputs[1])) return false;
-    const ArtifactTensor &scale = g.tensors[op.inputs[1]];
-    // The ABI's parameter vector is one value per column, static like the column count.
-    if (scale.maxShape.size() != 1 || scale.maxShape[0] != x.maxShape.back() ||
-        (!scale.dimNames.empty() && !scale.dimNames[0].empty()))
-      return false;
+    if (op.outputs.size() != 1 || !isColumnVector(g, op.inputs[1], x.maxShape.back())) return false;
     const ArtifactAttr *eps = findAttr(op, "epsilon");
     spec->kind = "rms_norm";
     spec->epsilon = eps ? eps->f : 0.0f;
@@ -42,11 +45,33 @@ bool specFor(const ArtifactGraph &g, const ArtifactOp &op, KernelSpec *spec) {
     spec->symbol = name;
     return true;
   }
+  int64_t rank = int64_t(x.maxShape.size());
+  if (op.kind == "LayerNormalization") {
+    // Only Y (Mean and InvStdDev absent), over the last axis, with scale and bias one value per column.
+    const ArtifactAttr *axis = findAttr(op, "axis");
+    if (axis && !(axis->i == -1 || axis->i == rank - 1)) return false;
+    for (size_t i = 1; i < op.outputs.size(); ++i)
+      if (op.outputs[i] >= 0) return false;
+    if (op.inputs.size() < 2 || op.inputs.size() > 3) return false;
+    for (size_t i = 1; i < op.inputs.size(); ++i)
+      if (op.inputs[i] >= 0 && !isColumnVector(g, op.inputs[i], x.maxShape.back())) return false;
+    if (op.inputs[1] < 0) return false;
+    const ArtifactAttr *eps = findAttr(op, "epsilon");
+    spec->kind = "layer_norm";
+    spec->epsilon = eps ? eps->f : 1e-5f; // ONNX's default
+    spec->hasBias = op.inputs.size() == 3 && op.inputs[2] >= 0;
+    uint32_t bits;
+    std::memcpy(&bits, &spec->epsilon, 4);
+    char name[64];
+    snprintf(name, sizeof name, "slm_gen_layer_norm_f32_eps%08x%s", bits, spec->hasBias ? "_bias" : "");
+    spec->symbol = name;
+    return true;
+  }
   // Softmax: over the last axis only; without an axis attribute only rank 2 (where the opset < 13
   // default 1 and the opset >= 13 default -1 agree).
-  int64_t rank = int64_t(x.maxShape.size());
   const ArtifactAttr *axis = findAttr(op, "axis");
   if (axis ? !(axis->i == -1 || axis->i == rank - 1) : rank != 2) return false;
+  if (op.outputs.size() != 1) return false;
   spec->kind = "softmax";
   spec->symbol = "slm_gen_softmax_f32";
   return true;
@@ -68,7 +93,7 @@ bool generateCodeSegment(ArtifactGraph &g, const CodegenTarget &target, std::vec
   }
   if (kernels.empty()) {
     notes.push_back("code segment: no op has a generated kernel (they exist for float32 slm.rms_norm and "
-                    "last-axis Softmax)");
+                    "last-axis Softmax and LayerNormalization)");
     return true;
   }
   mlir::MLIRContext ctx;

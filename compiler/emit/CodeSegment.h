@@ -9,9 +9,9 @@
 
 namespace slmc {
 
-// Gives every float32 slm.rms_norm and last-axis Softmax op not claimed by a plugin a generated kernel
-// (provider "gen", codeSymbol set; ops with equal attributes share one), compiles them for `target`
-// into g.code, and notes which ops it took. No such op: g.code stays empty. Returns false with *error.
+// Gives every float32 slm.rms_norm and last-axis Softmax / LayerNormalization op not claimed by a
+// plugin a generated kernel (provider "gen", codeSymbol set; ops with equal attributes share one),
+// compiles them for `target` into g.code, and notes which ops it took. No such op: g.code stays empty. Returns false with *error.
 bool generateCodeSegment(ArtifactGraph &g, const CodegenTarget &target, std::vector<std::string> &notes,
                          std::string *error);
 

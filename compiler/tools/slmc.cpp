@@ -71,7 +71,7 @@ int cmdCompile(int argc, char **argv) {
       "its features become required at run time")(
       "features", po::value(&opt.features), "+a,-b: features on top of the CPU's (see `slmc targets`); "
       "-x also keeps the runtime from using kernels that need x")(
-      "codegen", po::bool_switch(&opt.codegen), "generate kernels (rms_norm, Softmax) into a code segment")(
+      "codegen", po::bool_switch(&opt.codegen), "generate kernels (rms_norm, Softmax, LayerNormalization) into a code segment")(
       "plugin", po::value(&opt.plugins)->composing(), "load a target plugin library PATH.so (repeatable)")(
       "prune", po::value(&opt.prune),
       "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "

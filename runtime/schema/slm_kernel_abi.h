@@ -44,13 +44,15 @@ typedef struct slm_kabi_view1d_f32 {
   int64_t strides[1]; /* must be 1 */
 } slm_kabi_view1d_f32_t;
 
-/* Every ABI-1 kernel is row-wise: it reads row r of x (and the per-column parameter vector p) and
- * writes row r of y, for every row of the views, independently of the other rows. So the executor
- * splits the rows among its threads and passes each thread views of its rows only. y and x have the
- * same sizes; they may be the same memory (in place) but not overlap otherwise. p has one element
- * per column (rms_norm: the scale), or length 0 for kernels without parameters (softmax).
- * Attributes (epsilon) are compiled into the kernel. */
-typedef void (*slm_kabi_rowwise_fn)(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, slm_kabi_view1d_f32_t *p);
+/* Every ABI-1 kernel is row-wise: it reads row r of x (and the per-column parameter vectors p, q)
+ * and writes row r of y, for every row of the views, independently of the other rows. So the
+ * executor splits the rows among its threads and passes each thread views of its rows only. y and x
+ * have the same sizes; they may be the same memory (in place) but not overlap otherwise. p and q have
+ * one element per column, or length 0 when the kernel has no such parameter: rms_norm p = scale;
+ * layer_norm p = scale, q = bias (length 0 without one); softmax neither. Attributes (epsilon) are
+ * compiled into the kernel. */
+typedef void (*slm_kabi_rowwise_fn)(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, slm_kabi_view1d_f32_t *p,
+                                    slm_kabi_view1d_f32_t *q);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Generated vs reference kernels: median per-op time (SLM_PROFILE) of last-axis Softmax and RMSNorm.
+"""Generated vs reference kernels: median per-op time (SLM_PROFILE) of last-axis Softmax, RMSNorm, LayerNorm.
 
   tests/cross/codegen_timing.py --slmc SLMC --runner "SLM_RUN" [--target x86_64] [--compile-arg ARG]...
       [--rows 256] [--cols 1024] [--repeat 7] [--work DIR]
 
-Builds two one-op ONNX models (Softmax over the last axis; the exporter's RMSNorm pattern, which
-slm-fuse-norm turns into slm.rms_norm), compiles each with and without --codegen, runs each artifact
+Builds three one-op ONNX models (Softmax over the last axis; the exporter's RMSNorm pattern, which
+slm-fuse-norm turns into slm.rms_norm; LayerNormalization with bias), compiles each with and without --codegen, runs each artifact
 --repeat times with SLM_PROFILE=1 and prints the median time of the op per variant and the ratio.
 A measurement, not a test: the numbers depend on the machine's load (quote them with it).
 """
@@ -46,6 +46,15 @@ def rmsnorm_model(rows, cols, path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
+def layernorm_model(rows, cols, path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, cols])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, cols])
+    inits = [numpy_helper.from_array(np.full([cols], 1.5, np.float32), "w"),
+             numpy_helper.from_array(np.full([cols], 0.25, np.float32), "b")]
+    g = helper.make_graph([helper.make_node("LayerNormalization", ["x", "w", "b"], ["y"], axis=-1)], "ln", [x], [y], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--slmc", required=True)
@@ -61,7 +70,8 @@ def main():
     os.makedirs(os.path.join(args.work, "in"), exist_ok=True)
     np.save(os.path.join(args.work, "in", "x.npy"),
             np.random.default_rng(0).standard_normal((args.rows, args.cols), dtype=np.float32))
-    for name, make, kind in (("softmax", softmax_model, "Softmax"), ("rms_norm", rmsnorm_model, "rms_norm")):
+    for name, make, kind in (("softmax", softmax_model, "Softmax"), ("rms_norm", rmsnorm_model, "rms_norm"),
+                             ("layer_norm", layernorm_model, "LayerNormalization")):
         model = os.path.join(args.work, name + ".onnx")
         make(args.rows, args.cols, model)
         med = {}
