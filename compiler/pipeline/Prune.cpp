@@ -44,13 +44,14 @@ std::string parseSpec(const std::string &text, PruneSpec *spec) {
   for (llvm::StringRef p : parts) {
     p = p.trim();
     if (p == "2:4")
-      return "--prune=2:4 is not available: a 2:4 fp32 GEMV kernel was not measured to beat dense (see "
-             "`slmc compile --help`); use ffn:F or heads:F";
+      return "--prune=2:4 is not implemented yet: its AVX-512 GEMV kernel beats the dense one "
+             "(benchmarks/kernels/sparse24_gemv_bench) but there is no artifact op or weight packing for it yet; "
+             "use ffn:F or heads:F";
     auto [kind, value] = p.split(':');
     double f = 0;
     if (kind == "magnitude")
-      return "--prune=magnitude:S is not available: unstructured sparsity has no sparse kernel, so it would "
-             "neither shrink nor speed up the artifact; use ffn:F or heads:F";
+      return "--prune=magnitude:S is not available: the runtime has no unstructured sparse kernel, so the zeros "
+             "would be stored and multiplied densely (no smaller, no faster); use ffn:F or heads:F";
     if ((kind != "ffn" && kind != "heads") || value.empty() || value.getAsDouble(f) || !(f > 0 && f < 1))
       return "--prune entry '" + p.str() + "' must be ffn:F or heads:F with 0 < F < 1";
     (kind == "ffn" ? spec->ffn : spec->heads) = f;
@@ -413,6 +414,12 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
       llvm::errs() << "slmc: error: measuring the pruned model on the calibration data: " << err << "\n";
       return kExitRuntime;
     }
+  bool prunedAny = false;
+  if (auto report = module->getAttrOfType<ArrayAttr>(kPruneReportAttr))
+    for (Attribute a : report) prunedAny |= !cast<DictionaryAttr>(a).get("skipped");
+  if (!prunedAny)
+    llvm::errs() << "slmc: warning: --prune=" << options.prune << ": nothing was pruned (no fused FFN or attention "
+                 << "block matched; see the table for the reasons)\n";
   module.walk([](Operation *op) {
     op->removeAttr(kSiteAttr);
     op->removeAttr(kActSqAttr);

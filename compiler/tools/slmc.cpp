@@ -76,8 +76,9 @@ int cmdCompile(int argc, char **argv) {
       "prune", po::value(&opt.prune),
       "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
       "channels, heads:F fraction F of the attention heads (whole KV groups or the same count per group). "
-      "magnitude:S and 2:4 are refused: without a sparse kernel that beats the dense one on this CPU they "
-      "would make nothing smaller or faster")(
+      "magnitude:S is refused (no unstructured sparse kernel: zeros would be stored and run densely); 2:4 is not "
+      "implemented yet "
+      "(its GEMV kernel beats dense in benchmarks/kernels/sparse24_gemv_bench, but has no artifact op yet)")(
       "calibration-data", po::value(&opt.calibrationData),
       "folder of <input>.npy files, or of one such folder per input set: pruning importance from activations "
       "(run through the runtime on this host) and the pruned model's error against the unpruned one")(
