@@ -49,10 +49,27 @@ int inspectArtifact(const std::string &path, bool json) {
   }
   const ::slm::fb::Model *m = ::slm::fb::GetSizePrefixedModel(fb);
   const ::slm::fb::Graph *g = m->graph();
-  uint64_t weights = 0;
+  uint64_t weights = 0, code = 0;
   if (m->segments())
-    for (auto *s : *m->segments())
+    for (auto *s : *m->segments()) {
       if (s->kind() && s->kind()->str() == "weights") weights = s->size();
+      if (s->kind() && s->kind()->str() == "code") code = s->size();
+    }
+  // Feature level: what the artifact needs of the CPU (--cpu/--features) and what it may not use.
+  std::string cpu = m->target() && m->target()->cpu() ? m->target()->cpu()->str() : "";
+  auto featureList = [](const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>> *v) {
+    std::vector<std::string> out;
+    if (v)
+      for (auto *f : *v) out.push_back(f ? f->str() : "");
+    return out;
+  };
+  std::vector<std::string> required = featureList(m->target() ? m->target()->required_features() : nullptr);
+  std::vector<std::string> excluded = featureList(m->target() ? m->target()->excluded_features() : nullptr);
+  auto joined = [](const std::vector<std::string> &v) {
+    std::string s;
+    for (const auto &x : v) s += (s.empty() ? "" : ",") + x;
+    return s.empty() ? std::string("-") : s;
+  };
   std::map<std::string, int64_t> counts;
   // Placement: the kernel key's provider ("ref": the host target's kernels; else a plugin's).
   std::map<std::string, int64_t> placement;
@@ -81,10 +98,13 @@ int inspectArtifact(const std::string &path, bool json) {
     std::string host = m->target() && m->target()->host() ? m->target()->host()->str() : target;
     llvm::outs() << "placement:";
     for (auto &[p, n] : placement)
-      llvm::outs() << " " << (p == "ref" ? "host " + host : "plugin " + p) << " " << n << " ops;";
+      llvm::outs() << " " << (p == "ref" ? "host " + host : p == "gen" ? std::string("generated") : "plugin " + p)
+                   << " " << n << " ops;";
     llvm::outs() << "\n";
+    llvm::outs() << "cpu " << cpu << ", requires " << joined(required) << ", excludes " << joined(excluded)
+                 << ", code segment " << code << " bytes\n";
     for (auto &[p, list] : placedOps)
-      if (p != "ref")
+      if (p != "ref" && p != "gen")
         for (const auto &o : list) llvm::outs() << "  on " << p << ": " << o << "\n";
     return 0;
   }
@@ -120,6 +140,11 @@ int inspectArtifact(const std::string &path, bool json) {
                           {"format_version", int64_t(m->format_version())},
                           {"size_bytes", int64_t(data.size())},
                           {"weights_bytes", int64_t(weights)},
+                          {"cpu", cpu},
+                          {"required_features", llvm::json::Array(required)},
+                          {"excluded_features", llvm::json::Array(excluded)},
+                          {"code_bytes", int64_t(code)},
+                          {"kernel_abi_version", int64_t(m->target() ? m->target()->kernel_abi_version() : 0)},
                           {"arena_bytes", int64_t(g ? g->arena_bytes() : 0)},
                           {"op_counts", std::move(counts_json)},
                           {"inputs", std::move(inputs)},

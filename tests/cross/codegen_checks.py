@@ -15,6 +15,7 @@ Checks (each prints PASS/FAIL; exit 1 on any failure, 77 when a needed tool is m
             undefined symbols and no DT_NEEDED, and disassembles to those vector instructions
 """
 import argparse
+import json
 import os
 import shutil
 import struct
@@ -129,6 +130,13 @@ def check_disasm(args):
         check(f"disasm.{name}.has_code_segment", code is not None)
         if code is None:
             continue
+        rc, out = run([args.slmc, "inspect", "--json", art])
+        try:
+            info = json.loads(out) if rc == 0 else {}
+        except ValueError:
+            info = {}
+        check(f"disasm.{name}.inspect", info.get("code_bytes") == len(code) and info.get("kernel_abi_version") == 1
+              and info.get("placement", {}).get("gen", 0) >= 1, out[-300:])
         so = art + ".code.so"
         open(so, "wb").write(code)
         rc, syms = run([args.readelf, "--dyn-syms", "-d", "-W", so])
