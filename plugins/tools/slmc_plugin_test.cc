@@ -291,10 +291,40 @@ Case genMatMulA8(std::mt19937 &rng) {
   return c;
 }
 
+// slm.matmul_hw: float activations times float16 or bfloat16 weights [K, N] (signed, ~N(0, 1/K)),
+// with the fused_matmul epilogue.
+Case genMatMulHw(std::mt19937 &rng) {
+  Case c;
+  static const char *const acts[] = {"", "relu", "silu", "gelu_erf"};
+  int64_t m = pick(rng, {1, 2, 7}, 1, 12), k = pick(rng, {1, 15, 16, 64, 130}, 1, 200), n = pick(rng, {1, 15, 16, 17, 64, 300}, 1, 320);
+  bool bf16 = std::uniform_int_distribution<int>(0, 1)(rng), bias = std::uniform_int_distribution<int>(0, 1)(rng);
+  bool mul = std::uniform_int_distribution<int>(0, 3)(rng) == 0, res = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  std::string act = acts[std::uniform_int_distribution<int>(0, 3)(rng)];
+  addInput(c, rng, {m, k}, false);
+  addBytes(c, rng, bf16 ? slm::kBF16 : slm::kF16, {k, n});
+  std::normal_distribution<float> nd(0.0f, 1.0f / std::sqrt(float(k)));
+  uint16_t *w = reinterpret_cast<uint16_t *>(c.storage.back().data());
+  for (int64_t i = 0; i < k * n; ++i) {
+    float v = nd(rng);
+    w[i] = bf16 ? slm::float_to_bf16(v) : slm::float_to_half(v);
+  }
+  addInput(c, rng, {n}, true, bias);
+  addInput(c, rng, {m, n}, false, mul);
+  addInput(c, rng, {m, n}, false, res);
+  while (!c.present.back()) c.inputs.pop_back(), c.present.pop_back(), c.constant.pop_back(), c.storage.pop_back();
+  addIntAttr(c, "k", k);
+  addIntAttr(c, "n", n);
+  if (!act.empty()) addStringAttr(c, "activation", act);
+  c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] n " + std::to_string(n) + (bf16 ? " bf16" : " f16") +
+           (bias ? " bias" : "") + (mul ? " mul" : "") + (res ? " residual" : "") + " act '" + act + "'";
+  finalize(c);
+  return c;
+}
+
 const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
   static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
       {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}, {"slm.matmul_wq", genMatMulWq},
-      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}};
+      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}, {"slm.matmul_hw", genMatMulHw}};
   return g;
 }
 
