@@ -112,6 +112,7 @@ private:
   LogicalResult readTensorBytes(const onnx::TensorProto &t, std::vector<char> &out);
   LogicalResult readExternal(const onnx::TensorProto &t, std::vector<char> &out);
   LogicalResult checkExternalLocation(const onnx::TensorProto &t);
+  LogicalResult checkConvTransposeRanks();
   FailureOr<ElementsAttr> tensorAttr(const onnx::TensorProto &t, const std::string &what, bool resource);
   FailureOr<Attribute> convertAttr(const onnx::AttributeProto &a, const std::string &where);
   FailureOr<TensorType> valueType(const std::string &name, const std::string &where);
@@ -236,6 +237,42 @@ FailureOr<TensorType> Importer::valueType(const std::string &name, const std::st
                     (it->second->has_tensor_type() ? std::string(onnxTypeName(et)) : std::string("(not a tensor)")));
   }
   return t;
+}
+
+// libonnx's ConvTranspose shape inference indexes its per-axis attributes by the weight's
+// spatial rank without checking them against the input's (found by fuzzing: a rank-2 input
+// segfaults in onnx::convTransposeShapeInference). Ranks declared in the model are checked here,
+// before ONNX sees them; ranks only inference can tell are not (a known gap).
+LogicalResult Importer::checkConvTransposeRanks() {
+  const auto &g = model.graph();
+  llvm::StringMap<int> ranks;
+  auto note = [&](const onnx::ValueInfoProto &vi) {
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+      ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
+  };
+  for (const auto &vi : g.input()) note(vi);
+  for (const auto &vi : g.value_info()) note(vi);
+  for (const auto &t : g.initializer()) ranks[t.name()] = t.dims_size();
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto &n = g.node(i);
+    if (n.op_type() != "ConvTranspose" || n.input_size() < 2) continue;
+    auto x = ranks.find(n.input(0)), w = ranks.find(n.input(1));
+    int spatial = x != ranks.end() ? x->second - 2 : w != ranks.end() ? w->second - 2 : -1;
+    if ((x != ranks.end() && x->second < 3) || (w != ranks.end() && w->second < 3) ||
+        (x != ranks.end() && w != ranks.end() && x->second != w->second))
+      return err.fail(nodeDesc(n, i) + ": input and weight need the same rank >= 3 (N, C, spatial...), got " +
+                      (x != ranks.end() ? std::to_string(x->second) : "?") + " and " +
+                      (w != ranks.end() ? std::to_string(w->second) : "?"));
+    for (const auto &a : n.attribute()) {
+      size_t want = a.name() == "pads" ? 2 * size_t(spatial) : size_t(spatial);
+      bool perAxis = a.name() == "kernel_shape" || a.name() == "strides" || a.name() == "dilations" ||
+                     a.name() == "output_padding" || a.name() == "pads";
+      if (perAxis && spatial >= 0 && size_t(a.ints_size()) != want)
+        return err.fail(nodeDesc(n, i) + ": attribute '" + a.name() + "' has " + std::to_string(a.ints_size()) +
+                        " values for " + std::to_string(spatial) + " spatial axes");
+    }
+  }
+  return success();
 }
 
 // Confines external data to the model's folder: no absolute paths, no "..". Run before ONNX's
@@ -594,7 +631,7 @@ ImportResult Importer::run() {
     return success();
   };
   if (succeeded(parse()) && succeeded(checkDomains()) && succeeded(checkExternalLocations()) &&
-      succeeded(checkGraph())) {
+      succeeded(checkGraph()) && succeeded(checkConvTransposeRanks())) {
     try {
       onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0, /*enable_data_propagation=*/true};
       onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), opts);

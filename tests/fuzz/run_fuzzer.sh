@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 corpus="$work/corpus/$name"
 crashes="$work/crashes/$name"
 mkdir -p "$corpus" "$crashes"
-args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$crashes/")
+args=(-max_total_time="$seconds" -timeout=60 -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$crashes/")
 [ -f "$here/$name.dict" ] && args+=(-dict="$here/$name.dict")
 # Large seeds (the LMs) are kept for their structure, but mutations stay small enough to be fast.
 case "$name" in

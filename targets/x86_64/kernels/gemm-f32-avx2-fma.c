@@ -81,8 +81,10 @@ void slm_gemm_f32__avx2_fma(const slm_gemm_f32_args_t *p) {
       int load_c = k0 > 0 || p->accumulate;
       for (int64_t m = 0; m < p->M; m += MR) {
         int64_t mr = p->M - m < MR ? p->M - m : MR;
-        tile_6x16(mr, nr, kc, p->A + m * p->lda + k0, p->lda, p->B + k0 * p->ldb + n, p->ldb,
-                  p->C + m * p->ldc + n, p->ldc, load_c);
+        // K == 0: A and B are empty (possibly NULL) and never read; offsetting NULL is UB in C.
+        const float *a = p->K ? p->A + m * p->lda + k0 : p->A;
+        const float *b = p->K ? p->B + k0 * p->ldb + n : p->B;
+        tile_6x16(mr, nr, kc, a, p->lda, b, p->ldb, p->C + m * p->ldc + n, p->ldc, load_c);
       }
       if (p->K == 0) break;
     }

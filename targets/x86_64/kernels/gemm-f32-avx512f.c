@@ -107,8 +107,9 @@ void slm_gemm_f32__avx512f(const slm_gemm_f32_args_t *p) {
       int load_c = k0 > 0 || p->accumulate;
       for (int64_t m = 0; m < p->M; m += MR) {
         int64_t mr = p->M - m < MR ? p->M - m : MR;
-        const float *a = p->A + m * p->lda + k0;
-        const float *b = p->B + k0 * p->ldb + n;
+        // K == 0: A and B are empty (possibly NULL) and never read; offsetting NULL is UB in C.
+        const float *a = p->K ? p->A + m * p->lda + k0 : p->A;
+        const float *b = p->K ? p->B + k0 * p->ldb + n : p->B;
         float *c = p->C + m * p->ldc + n;
         if (nr == NR)
           tile_8x32(mr, kc, a, p->lda, b, p->ldb, c, p->ldc, load_c);
