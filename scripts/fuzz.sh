@@ -17,14 +17,14 @@ build="${SLMC_FUZZ_BUILD_DIR:-$repo_root/build-asan}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/slmc-ccache}"
 ASAN_OPTIONS=detect_leaks=0 nice cmake --build "$build" -j "$(nproc)" --target slmc $(printf 'fuzz_%s ' "${targets[@]}")
 work="$build/tests/fuzz"
-ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 "$repo_root/tests/fuzz/make_seeds.py" --slmc "$build/bin/slmc" \
+ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 "$repo_root/tests/fuzz/make_seeds.py" --slmc "$build/compiler/slmc" \
   --models "$repo_root/benchmarks/models" --out "$work/seeds"
 status=0
 summary=()
 for t in "${targets[@]}"; do
   log="$work/fuzz_$t.log"
   echo "== fuzz_$t for ${seconds}s (log: $log)"
-  if "$repo_root/tests/fuzz/run_fuzzer.sh" "$build/bin/fuzz_$t" "$t" "$seconds" "$work" >"$log" 2>&1; then
+  if "$repo_root/tests/fuzz/run_fuzzer.sh" "$work/fuzz_$t" "$t" "$seconds" "$work" >"$log" 2>&1; then
     result=ok
   else
     result="FAILED (see $log and $work/crashes/$t/)"
