@@ -10,6 +10,7 @@ PACKAGES=(
   # build
   cmake ninja-build ccache g++ pkg-config
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19 libomp-19-dev
+  libclang-rt-19-dev  # ASan/UBSan/TSan runtimes and libFuzzer (scripts/sanitize.sh, scripts/fuzz.sh)
   flatbuffers-compiler libflatbuffers-dev libboost-program-options-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libgtest-dev libbenchmark-dev
   # tests and model generators
