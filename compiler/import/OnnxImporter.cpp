@@ -239,10 +239,10 @@ FailureOr<TensorType> Importer::valueType(const std::string &name, const std::st
   return t;
 }
 
-// libonnx's ConvTranspose shape inference indexes its per-axis attributes by the weight's
-// spatial rank without checking them against the input's (found by fuzzing: a rank-2 input
-// segfaults in onnx::convTransposeShapeInference). Ranks declared in the model are checked here,
-// before ONNX sees them; ranks only inference can tell are not (a known gap).
+// libonnx's conv/pool shape inference indexes its per-axis attributes by the weight's spatial
+// rank without checking them against the input's (found by fuzzing: a rank-2 ConvTranspose input
+// and a rank-3 ConvInteger input with a rank-4 weight segfault in it). Ranks declared in the model
+// are checked here, before ONNX sees them; ranks only inference can tell are not (a known gap).
 LogicalResult Importer::checkConvTransposeRanks() {
   const auto &g = model.graph();
   llvm::StringMap<int> ranks;
@@ -255,8 +255,15 @@ LogicalResult Importer::checkConvTransposeRanks() {
   for (const auto &t : g.initializer()) ranks[t.name()] = t.dims_size();
   for (int i = 0; i < g.node_size(); ++i) {
     const auto &n = g.node(i);
-    if (n.op_type() != "ConvTranspose" || n.input_size() < 2) continue;
-    auto x = ranks.find(n.input(0)), w = ranks.find(n.input(1));
+    // The conv/pool family: libonnx's convPoolShapeInference has the same unchecked indexing
+    // (a ConvInteger with a rank-3 input and a rank-4 weight segfaults in it).
+    static const llvm::StringMap<int> weightInput = {{"ConvTranspose", 1}, {"Conv", 1}, {"ConvInteger", 1},
+                                                     {"QLinearConv", 3}, {"MaxPool", -1}, {"AveragePool", -1},
+                                                     {"LpPool", -1}};
+    auto kind = weightInput.find(n.op_type());
+    if (kind == weightInput.end() || n.input_size() < 1 || n.input_size() <= kind->second) continue;
+    auto x = ranks.find(n.input(0));
+    auto w = kind->second >= 0 ? ranks.find(n.input(kind->second)) : ranks.end();
     int spatial = x != ranks.end() ? x->second - 2 : w != ranks.end() ? w->second - 2 : -1;
     if ((x != ranks.end() && x->second < 3) || (w != ranks.end() && w->second < 3) ||
         (x != ranks.end() && w != ranks.end() && x->second != w->second))

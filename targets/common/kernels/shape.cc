@@ -1227,7 +1227,10 @@ int pad_spec(KernelContext *ctx, const Tensor &x, PadSpec *p) {
     p->end[axes[i]] = tp ? read_int(*tp, i + na) : attr[i + na];
   }
   for (int d = 0; d < x.rank; ++d) {
-    if (x.dims[d] + p->begin[d] + p->end[d] < 0)
+    int64_t padded; // checked: pads come from the artifact or from run-time tensors
+    if (__builtin_add_overflow(x.dims[d], p->begin[d], &padded) || __builtin_add_overflow(padded, p->end[d], &padded))
+      return SLM_INVALID(ctx, "Pad: pads %lld and %lld overflow dim %d", (long long)p->begin[d], (long long)p->end[d], d);
+    if (padded < 0)
       return SLM_INVALID(ctx, "Pad: pads make dim %d negative", d);
     if (p->mode != kConstant && x.dims[d] == 0 && (p->begin[d] > 0 || p->end[d] > 0))
       return SLM_INVALID(ctx, "Pad: cannot %s-pad dim %d of size 0", mode, d);
