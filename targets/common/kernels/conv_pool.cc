@@ -68,9 +68,13 @@ int read_geometry(KernelContext *ctx, const char *op, int r, int64_t *s, int64_t
     return st;
   if (int st = read_ints(ctx, op, "pads", 2 * r, 0, pads))
     return st;
+  // Artifacts can carry any geometry; below 2^31 the window arithmetic fits in int64.
+  constexpr int64_t kMaxGeometry = int64_t(1) << 31;
   for (int i = 0; i < r; ++i) {
     if (s[i] <= 0 || d[i] <= 0)
       return SLM_INVALID(ctx, "%s: strides and dilations must be positive (axis %d)", op, i);
+    if (s[i] >= kMaxGeometry || d[i] >= kMaxGeometry || pads[i] >= kMaxGeometry || pads[r + i] >= kMaxGeometry)
+      return SLM_INVALID(ctx, "%s: stride, dilation or pad beyond 2^31 (axis %d)", op, i);
     if (pads[i] < 0 || pads[r + i] < 0)
       return SLM_UNSUPPORTED(ctx, "%s: negative pads are not supported (axis %d)", op, i);
   }
@@ -97,12 +101,13 @@ int forward_window(KernelContext *ctx, const char *op, const Tensor &x, const in
   }
   for (int i = 0; i < r; ++i) {
     int j = lead + i;
-    int64_t in = x.dims[2 + i], eff = (kernel[i] - 1) * d[i] + 1;
+    bool kernel_ok = kernel[i] > 0 && kernel[i] < (int64_t(1) << 31);
+    int64_t in = x.dims[2 + i], eff = kernel_ok ? (kernel[i] - 1) * d[i] + 1 : 1;
     w->in[j] = in;
     w->k[j] = kernel[i];
     w->s[j] = s[i];
     w->d[j] = d[i];
-    if (kernel[i] <= 0)
+    if (!kernel_ok)
       return SLM_INVALID(ctx, "%s: kernel size %lld on spatial axis %d", op, (long long)kernel[i],
                          i);
     if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {
@@ -529,7 +534,8 @@ int transpose_window(KernelContext *ctx, Window *win) {
   }
   for (int i = 0; i < r; ++i) {
     int j = lead + i;
-    int64_t in = x.dims[2 + i], eff = (kernel[i] - 1) * d[i] + 1;
+    bool kernel_ok = kernel[i] > 0 && kernel[i] < (int64_t(1) << 31);
+    int64_t in = x.dims[2 + i], eff = kernel_ok ? (kernel[i] - 1) * d[i] + 1 : 1;
     win->in[j] = in;
     win->k[j] = kernel[i];
     win->s[j] = s[i];
