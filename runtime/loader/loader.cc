@@ -220,7 +220,6 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   if (!op->kernel)
     return set_error(SLM_ERROR_UNSUPPORTED, "%s: op '%s' (%s%s%s) has no kernel in this runtime", L.path,
                      op->name.c_str(), domain.c_str(), domain.empty() ? "" : "::", op->kind.c_str());
-  slm_status_t st;
   op->key = key;
   // The kernel key "<provider>.<op key>" says who runs the op: "ref" is this runtime's own kernels,
   // anything else a plugin's kernel provider, bound once the operands are decoded.
@@ -243,6 +242,7 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
       if (bound != SLM_OK) return bound;
     }
   }
+  slm_status_t st;
   if ((st = decode_indices(L, o->inputs(), &op->inputs, true, op->name, "input")) != SLM_OK) return st;
   if ((st = decode_indices(L, o->outputs(), &op->outputs, true, op->name, "output")) != SLM_OK) return st;
   for (int idx : op->outputs)
@@ -265,8 +265,8 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   }
   op->attr_list.items = op->attrs.data();
   op->attr_list.count = op->attrs.size();
-  return SLM_OK;
   if (provider) return prepare_provider_op(L.path, L.m, provider, op);
+  return SLM_OK;
 }
 
 slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
