@@ -121,25 +121,11 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     Location loc = op->getLoc();
     Type et = storage == "f16" ? Type(b.getF16Type()) : Type(b.getBF16Type());
     Value w = makeConstant(b, loc, {k, n}, et, half.data(), half.size() * 2, layer + ".weight_" + storage);
-    SmallVector<Value> operands{a, w};
-    SmallVector<int32_t> segments{1, 1};
-    for (Value v : epilogue) {
-      segments.push_back(v ? 1 : 0);
-      if (v) operands.push_back(v);
-    }
-    while (segments.size() < 5) segments.push_back(0);
-    OperationState state(loc, slm::MatMulHwOp::getOperationName());
-    state.addOperands(operands);
-    state.addTypes(op->getResult(0).getType());
-    state.addAttribute("operandSegmentSizes", b.getDenseI32ArrayAttr(segments));
-    state.addAttribute("k", b.getI64IntegerAttr(k));
-    state.addAttribute("n", b.getI64IntegerAttr(n));
-    for (NamedAttribute na : actAttrs) state.addAttribute(na.getName(), na.getValue());
-    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
-      if (Attribute v = op->getAttr(keepAttr)) state.addAttribute(keepAttr, v);
-    Operation *newOp = b.create(state);
-    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
-    op->erase();
+    Operation *newOp = buildQuantMatMul(b, op, slm::MatMulHwOp::getOperationName(), {a, w}, epilogue, 5,
+                                        {b.getNamedAttr("k", b.getI64IntegerAttr(k)),
+                                         b.getNamedAttr("n", b.getI64IntegerAttr(n))},
+                                        actAttrs);
+    replaceKeepingNames(op, newOp);
   }
 
   // The slm.matmul_a8 form of a matmul by w[K, N] (already [K, N]); its report size in bytes.
@@ -156,25 +142,45 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
                                layer + ".qweight");
     Value scales = makeConstant(b, loc, {q.scaleRows, q.scaleCols}, b.getF16Type(), q.scales.data(),
                                 q.scales.size() * 2, layer + ".scales");
-    SmallVector<Value> operands{rows->getResult(0), rows->getResult(1), rows->getResult(2), codes, scales};
-    SmallVector<int32_t> segments{1, 1, 1, 1, 1};
-    for (Value v : epilogue) {
+    return buildQuantMatMul(b, op, slm::MatMulA8Op::getOperationName(),
+                            {rows->getResult(0), rows->getResult(1), rows->getResult(2), codes, scales}, epilogue, 8,
+                            {b.getNamedAttr("bits", b.getI64IntegerAttr(bits)),
+                             b.getNamedAttr("group_size", b.getI64IntegerAttr(group)),
+                             b.getNamedAttr("k", b.getI64IntegerAttr(k)), b.getNamedAttr("kp", b.getI64IntegerAttr(kp)),
+                             b.getNamedAttr("n", b.getI64IntegerAttr(n))},
+                            actAttrs);
+  }
+  // A quantized matmul `name` replacing `op`: the `lead` operands (a null one is an absent optional),
+  // then the epilogue's, segment sizes padded to `numSegments`, with `attrs` and the activation's.
+  static Operation *buildQuantMatMul(OpBuilder &b, Operation *op, StringRef name, ArrayRef<Value> lead,
+                                     ValueRange epilogue, size_t numSegments, ArrayRef<NamedAttribute> attrs,
+                                     ArrayRef<NamedAttribute> actAttrs) {
+    SmallVector<Value> operands;
+    SmallVector<int32_t> segments;
+    auto add = [&](Value v) {
       segments.push_back(v ? 1 : 0);
       if (v) operands.push_back(v);
-    }
-    while (segments.size() < 8) segments.push_back(0);
-    OperationState state(loc, slm::MatMulA8Op::getOperationName());
+    };
+    for (Value v : lead) add(v);
+    for (Value v : epilogue) add(v);
+    while (segments.size() < numSegments) segments.push_back(0);
+    OperationState state(op->getLoc(), name);
     state.addOperands(operands);
     state.addTypes(op->getResult(0).getType());
     state.addAttribute("operandSegmentSizes", b.getDenseI32ArrayAttr(segments));
-    state.addAttribute("bits", b.getI64IntegerAttr(bits));
-    state.addAttribute("group_size", b.getI64IntegerAttr(group));
-    state.addAttribute("k", b.getI64IntegerAttr(k));
-    state.addAttribute("kp", b.getI64IntegerAttr(kp));
-    state.addAttribute("n", b.getI64IntegerAttr(n));
-    for (NamedAttribute na : actAttrs) state.addAttribute(na.getName(), na.getValue());
+    state.addAttributes(attrs);
+    state.addAttributes(actAttrs);
     return b.create(state);
   }
+
+  // Replaces `op` by `newOp`, which takes over its node and output names.
+  static void replaceKeepingNames(Operation *op, Operation *newOp) {
+    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
+      if (Attribute v = op->getAttr(keepAttr)) newOp->setAttr(keepAttr, v);
+    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
+    op->erase();
+  }
+
   QuantScheme quantScheme() const { return {int(bits), groupSize, symmetric}; }
 
   // Why `op` (a matmul with weight operand `w`) cannot be quantized; "" when it can.
@@ -228,11 +234,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       while (epi.size() < 3) epi.push_back(Value());
       int64_t after = 0;
       double maxErr = 0;
-      Operation *newOp = buildMatMulA8(b, op, a, values, k, n, layer, epi, actAttrs, &after, &maxErr);
-      for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
-        if (Attribute v = op->getAttr(keepAttr)) newOp->setAttr(keepAttr, v);
-      op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
-      op->erase();
+      replaceKeepingNames(op, buildMatMulA8(b, op, a, values, k, n, layer, epi, actAttrs, &after, &maxErr));
       record(b, layer, {k, n}, scheme(), before, after, "", maxErr);
       return;
     }
@@ -251,28 +253,14 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     if (!q.zeros.empty())
       zeros = makeConstant(b, loc, {q.scaleRows, q.scaleCols}, b.getIntegerType(8, false), q.zeros.data(),
                            q.zeros.size(), layer + ".zeros");
-    SmallVector<Value> operands{a, codes, scales};
-    SmallVector<int32_t> segments{1, 1, 1, zeros ? 1 : 0};
-    if (zeros) operands.push_back(zeros);
-    for (Value v : epilogue) {
-      segments.push_back(v ? 1 : 0);
-      if (v) operands.push_back(v);
-    }
-    while (segments.size() < 7) segments.push_back(0);
-    OperationState state(loc, slm::MatMulWqOp::getOperationName());
-    state.addOperands(operands);
-    state.addTypes(op->getResult(0).getType());
-    state.addAttribute("operandSegmentSizes", b.getDenseI32ArrayAttr(segments));
-    state.addAttribute("bits", b.getI64IntegerAttr(bits));
-    state.addAttribute("group_size", b.getI64IntegerAttr(groupSize));
-    state.addAttribute("k", b.getI64IntegerAttr(k));
-    state.addAttribute("n", b.getI64IntegerAttr(n));
-    for (NamedAttribute na : actAttrs) state.addAttribute(na.getName(), na.getValue());
-    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
-      if (Attribute v = op->getAttr(keepAttr)) state.addAttribute(keepAttr, v);
-    Operation *newOp = b.create(state);
-    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
-    op->erase();
+    Operation *newOp = buildQuantMatMul(b, op, slm::MatMulWqOp::getOperationName(), {a, codes, scales, zeros},
+                                        epilogue, 7,
+                                        {b.getNamedAttr("bits", b.getI64IntegerAttr(bits)),
+                                         b.getNamedAttr("group_size", b.getI64IntegerAttr(groupSize)),
+                                         b.getNamedAttr("k", b.getI64IntegerAttr(k)),
+                                         b.getNamedAttr("n", b.getI64IntegerAttr(n))},
+                                        actAttrs);
+    replaceKeepingNames(op, newOp);
     record(b, layer, {k, n}, scheme(), before, after, "", q.maxAbsError);
   }
 
@@ -316,11 +304,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     state.addAttribute("bits", b.getI64IntegerAttr(bits));
     state.addAttribute("group_size", b.getI64IntegerAttr(groupSize));
     state.addAttribute("d", b.getI64IntegerAttr(d));
-    for (StringRef keepAttr : {slm::kNodeNameAttr.data(), slm::kOutputNamesAttr.data()})
-      if (Attribute a = op->getAttr(keepAttr)) state.addAttribute(keepAttr, a);
-    Operation *newOp = b.create(state);
-    op->getResult(0).replaceAllUsesWith(newOp->getResult(0));
-    op->erase();
+    replaceKeepingNames(op, b.create(state));
     record(b, layer, {v, d}, scheme() + (q.zeros.empty() && !symmetric ? " (symmetric: gather)" : ""), before,
            int64_t(q.codes.size() + q.scales.size() * 2), "", q.maxAbsError);
   }
