@@ -105,6 +105,13 @@ int value_input(KernelContext *ctx, int i, const Tensor **out) {
   return SLM_REF_OK;
 }
 
+// A resized dim computed in double (NaN, negative or beyond int64 from hostile scales) as int64.
+bool resized_dim(double v, int64_t *out) {
+  if (!(v >= 0.0 && v < 9.0e18)) return false;
+  *out = int64_t(v);
+  return true;
+}
+
 // Applies scales or sizes (given for `axes`, all axes when there is none) to the spec.
 int apply_targets(KernelContext *ctx, const char *op, const Tensor *scales, const Tensor *sizes,
                   ResizeSpec *r) {
@@ -132,7 +139,8 @@ int apply_targets(KernelContext *ctx, const char *op, const Tensor *scales, cons
       if (!(r->scale[a] > 0))
         return SLM_INVALID(ctx, "%s: scale %g on axis %d must be positive", op, r->scale[a], a);
       double span = r->coord == Coord::kTfCropAndResize ? r->roi_end[a] - r->roi_start[a] : 1.0;
-      r->out[a] = int64_t(std::floor(double(r->in[a]) * span * r->scale[a]));
+      if (!resized_dim(std::floor(double(r->in[a]) * span * r->scale[a]), &r->out[a]))
+        return SLM_INVALID(ctx, "%s: scale %g on axis %d gives an output dim out of range", op, r->scale[a], a);
     }
     return SLM_REF_OK;
   }
@@ -154,7 +162,8 @@ int apply_targets(KernelContext *ctx, const char *op, const Tensor *scales, cons
   }
   for (int i = 0; (larger || smaller) && i < na; ++i) {
     r->scale[axes[i]] = keep;
-    r->out[axes[i]] = int64_t(std::floor(keep * double(r->in[axes[i]]) + 0.5));
+    if (!resized_dim(std::floor(keep * double(r->in[axes[i]]) + 0.5), &r->out[axes[i]]))
+      return SLM_INVALID(ctx, "%s: keep_aspect_ratio_policy gives axis %d an output dim out of range", op, axes[i]);
   }
   return SLM_REF_OK;
 }
