@@ -1,5 +1,6 @@
 // Pruning-site matching (FFN chains, attention heads) and the weight-slicing helpers of the passes.
 #include "passes/prune/PruneSites.h"
+#include "ConstantData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -146,21 +147,6 @@ PruneSites findPruneSites(ModuleOp module) {
   return sites;
 }
 
-std::vector<float> constantFloats(slm::ConstantOp c) {
-  std::vector<float> out;
-  auto type = cast<ShapedType>(c.getValue().getType());
-  if (!type.getElementType().isF32()) return out;
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    if (AsmResourceBlob *blob = r.getRawHandle().getBlob()) {
-      ArrayRef<char> d = blob->getData();
-      out.resize(d.size() / 4);
-      std::memcpy(out.data(), d.data(), out.size() * 4);
-    }
-  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
-    for (float v : d.getValues<float>()) out.push_back(v);
-  }
-  return out;
-}
 
 bool readWeight(slm::FusedMatMulOp op, Weight *out) {
   auto c = op.getB().getDefiningOp<slm::ConstantOp>();
@@ -171,7 +157,7 @@ bool readWeight(slm::FusedMatMulOp op, Weight *out) {
   out->transB = op.getTransB() && *op.getTransB() != 0;
   out->k = type.getDimSize(out->transB ? 1 : 0);
   out->n = type.getDimSize(out->transB ? 0 : 1);
-  out->values = constantFloats(c);
+  out->values = slm::constantFloats(c);
   return int64_t(out->values.size()) == out->k * out->n;
 }
 
@@ -217,7 +203,7 @@ void sliceOutputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep) {
                   w.transB ? ArrayRef<int64_t>{n2, w.k} : ArrayRef<int64_t>{w.k, n2}, out);
   if (Value bias = op.getBias()) {
     auto c = bias.getDefiningOp<slm::ConstantOp>();
-    std::vector<float> b = constantFloats(c), nb;
+    std::vector<float> b = slm::constantFloats(c), nb;
     for (int64_t j : keep) nb.push_back(b.size() == 1 ? b[0] : b[size_t(j)]);
     replaceConstant(op, op.getBiasMutable()[0], c, {n2}, nb);
   }
@@ -244,7 +230,7 @@ void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const 
     slm::ConstantOp old;
     if (Value b = op.getBias()) {
       old = b.getDefiningOp<slm::ConstantOp>();
-      std::vector<float> ob = constantFloats(old);
+      std::vector<float> ob = slm::constantFloats(old);
       for (int64_t j = 0; j < w.n; ++j) bias[size_t(j)] = ob.size() == 1 ? ob[0] : ob[size_t(j)];
     }
     for (int64_t j = 0; j < w.n; ++j) bias[size_t(j)] += delta[size_t(j)];

@@ -54,8 +54,6 @@ struct Weight {
 };
 // False when the weight is not a float32 constant matrix with a static shape.
 bool readWeight(slm::FusedMatMulOp op, Weight *out);
-// Float32 contents of a constant (resource blob or dense attribute); empty when not float32.
-std::vector<float> constantFloats(slm::ConstantOp c);
 
 // Keeps only output channels `keep` (ascending) of op: weight columns, bias, result's last dim.
 void sliceOutputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep);

@@ -1,6 +1,7 @@
 // slm-quantize-weights: constant matmul weights and embedding tables → int8/int4 codes + float16 group scales.
 #include "passes/quant/Passes.h"
 #include "passes/quant/WeightQuantizer.h"
+#include "ConstantData.h"
 
 #include "kernel_util.h"
 
@@ -23,22 +24,6 @@ namespace {
 
 using namespace mlir;
 
-// Float32 values of a constant (resource blob or dense attribute); empty when not float32.
-std::vector<float> constantFloats(slm::ConstantOp c) {
-  std::vector<float> out;
-  auto type = cast<ShapedType>(c.getValue().getType());
-  if (!type.getElementType().isF32()) return out;
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    if (AsmResourceBlob *blob = r.getRawHandle().getBlob()) {
-      ArrayRef<char> d = blob->getData();
-      out.resize(d.size() / 4);
-      std::memcpy(out.data(), d.data(), out.size() * 4);
-    }
-  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
-    for (float v : d.getValues<float>()) out.push_back(v);
-  }
-  return out;
-}
 
 Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et, const void *data, size_t bytes,
                    const std::string &name) {
@@ -212,7 +197,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       record(b, layer, wType.hasRank() ? wType.getShape() : ArrayRef<int64_t>{}, "float", before, before, why);
       return;
     }
-    std::vector<float> values = constantFloats(weight);
+    std::vector<float> values = slm::constantFloats(weight);
     int64_t k = wType.getDimSize(transB ? 1 : 0), n = wType.getDimSize(transB ? 0 : 1);
     if (transB) { // kernels want [K, N]
       std::vector<float> t(values.size());
@@ -290,7 +275,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       record(b, layer, tType.hasRank() ? tType.getShape() : ArrayRef<int64_t>{}, "float", before, before, why);
       return;
     }
-    std::vector<float> values = constantFloats(c);
+    std::vector<float> values = slm::constantFloats(c);
     int64_t v = tType.getDimSize(0), d = tType.getDimSize(1);
     QuantizedMatrix q = quantizeForGather(values.data(), v, d, quantScheme());
     Location loc = op->getLoc();

@@ -1,0 +1,25 @@
+// Reading the data of slm.constant ops (resource blobs or dense attributes).
+#include "ConstantData.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+std::vector<float> slmc::slm::constantFloats(ConstantOp c) {
+  std::vector<float> out;
+  auto type = cast<ShapedType>(c.getValue().getType());
+  if (!type.getElementType().isF32()) return out;
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    if (AsmResourceBlob *blob = r.getRawHandle().getBlob()) {
+      ArrayRef<char> d = blob->getData();
+      out.resize(d.size() / 4);
+      std::memcpy(out.data(), d.data(), out.size() * 4);
+    }
+  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
+    for (float v : d.getValues<float>()) out.push_back(v);
+  }
+  return out;
+}
