@@ -1,4 +1,4 @@
-// The slm dialect: registration, constant materialization and slm.constant's verifier and folder.
+// The slm dialect: registration, slm.constant's verifier and folder, and the fused ops' verifiers.
 #include "SlmDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -59,6 +59,28 @@ LogicalResult MatMulA8Op::verify() {
     return emitOpError("weight must be ") << strips << "x" << bytes << ", got " << w;
   if (!s.hasStaticShape() || s.getShape() != ArrayRef<int64_t>{strips, kp / group * 16})
     return emitOpError("scales must be ") << strips << "x" << kp / group * 16 << ", got " << s;
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  int64_t h = getNumHeads(), kvh = getKvNumHeads();
+  if (h <= 0 || kvh <= 0 || h % kvh)
+    return emitOpError("num_heads (") << h << ") must be a positive multiple of kv_num_heads (" << kvh << ")";
+  if (!getKvInPlace()) return success();
+  for (Value past : {getPastKey(), getPastValue()})
+    if (!past || !past.getDefiningOp<KvCacheOp>())
+      return emitOpError("kv_in_place needs past_key and past_value from slm.kv_cache");
+  if (!getPresentKey().use_empty() || !getPresentValue().use_empty())
+    return emitOpError("kv_in_place: the present results are the caches themselves and must have no uses");
+  return success();
+}
+
+LogicalResult KvCacheOp::verify() {
+  auto t = dyn_cast<RankedTensorType>(getCache().getType());
+  if (!t || t.getRank() != 4 || !t.getElementType().isF32())
+    return emitOpError("the cache must be a rank-4 f32 tensor [B, kv_heads, P, D], got ") << getCache().getType();
+  if (getDims().size() != 4) return emitOpError("dims must name the 4 dims, got ") << getDims().size();
+  if (t.isDynamicDim(1) || t.isDynamicDim(3)) return emitOpError("kv_heads and D must be static");
   return success();
 }
 

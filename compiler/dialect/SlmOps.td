@@ -73,13 +73,37 @@ def Slm_AttentionOp : Slm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     `present_key`/`present_value` = concat(past, new) on axis 2 (`[B, kv_num_heads, P+S, D]`);
     `output` `[B, S, num_heads*D]` = softmax(scale * q·kᵀ [+ causal mask]) · v, query head h
     reading kv head h / (num_heads / kv_num_heads). With `causal` = 1, query i sees keys
-    j <= P + i. The present outputs stay graph outputs (an in-place cache append is later work).
+    j <= P + i.
+
+    With `kv_in_place` (set by slm-kv-cache-state), `past_key`/`past_value` are `slm.kv_cache`
+    session state: the kernel appends the new rows to them in place (no concat copy) and the
+    present results are those same caches, P + S positions long; nothing may use them.
   }];
   let arguments = (ins AnyTensor:$q, AnyTensor:$k, AnyTensor:$v, Optional<AnyTensor>:$past_key,
                    Optional<AnyTensor>:$past_value, Optional<AnyTensor>:$cos,
                    Optional<AnyTensor>:$sin, I64Attr:$num_heads, I64Attr:$kv_num_heads,
-                   F32Attr:$scale, I64Attr:$causal);
+                   F32Attr:$scale, I64Attr:$causal, UnitAttr:$kv_in_place);
   let results = (outs AnyTensor:$output, AnyTensor:$present_key, AnyTensor:$present_value);
+  let hasVerifier = 1;
+}
+
+def Slm_KvCacheOp : Slm_Op<"kv_cache", []> {
+  let summary = "An attention KV cache kept as session state";
+  let description = [{
+    The cache's current content `[B, kv_heads, P, D]` (f32): the runtime allocates it per
+    session at its bound (the bound of the `past` dim is its capacity in positions), starts it
+    at P = 0, and `slm.attention` ops with `kv_in_place` append to it. `name` is the graph
+    input it replaces, `dims` that input's symbolic dim names ("" for static dims). Not pure:
+    two caches with the same attributes are still two caches.
+
+    ```mlir
+    %k0 = "slm.kv_cache"() {name = "past_key_values.0.key", dims = ["batch", "", "past", ""]}
+          : () -> tensor<?x2x?x16xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrArrayAttr:$dims);
+  let results = (outs AnyTensor:$cache);
+  let hasVerifier = 1;
 }
 
 def Slm_FusedConvOp : Slm_Op<"fused_conv", [Pure]> {

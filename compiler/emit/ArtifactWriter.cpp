@@ -128,6 +128,7 @@ std::string GraphBuilder::valueName(Value v, Operation *op, unsigned i) {
 bool GraphBuilder::convertAttr(const std::string &opName, NamedAttribute na, ArtifactAttr *out) {
   out->name = slm::onnxAttrName(na.getName().getValue()).str();
   Attribute a = na.getValue();
+  if (isa<UnitAttr>(a)) { out->kind = ::slm::kAttrInt; out->i = 1; return true; }
   if (auto i = dyn_cast<IntegerAttr>(a)) { out->kind = ::slm::kAttrInt; out->i = i.getInt(); return true; }
   if (auto f = dyn_cast<FloatAttr>(a)) { out->kind = ::slm::kAttrFloat; out->f = float(f.getValueAsDouble()); return true; }
   if (auto s = dyn_cast<StringAttr>(a)) { out->kind = ::slm::kAttrString; out->s = s.str(); return true; }
@@ -189,8 +190,15 @@ bool GraphBuilder::addOp(Operation *op) {
   std::string key = a.domain.empty() ? a.kind : a.domain + "." + a.kind;
   a.kernel = ::slm::find_ref_kernel(key.c_str());
   if (!a.kernel) return fail("node '" + a.name + "': op " + key + " has no kernel for this target");
-  for (unsigned i = 0; i < op->getNumResults(); ++i)
+  auto attn = dyn_cast<slm::AttentionOp>(op);
+  bool kvInPlace = attn && attn.getKvInPlace();
+  for (unsigned i = 0; i < op->getNumResults(); ++i) {
+    if (kvInPlace && i > 0) { // the present results are the slm.kv_cache state tensors themselves
+      index[op->getResult(i)] = index.lookup(i == 1 ? attn.getPastKey() : attn.getPastValue());
+      continue;
+    }
     addTensor(op->getResult(i), valueName(op->getResult(i), op, i), StorageKind::Arena);
+  }
   a.inputs = positions(inKinds.c_str(), inSeg, op->getOperands(), index);
   a.outputs = positions(outKinds.c_str(), outSeg, op->getResults(), index);
   for (int idx : a.inputs)
@@ -233,6 +241,16 @@ bool GraphBuilder::build(func::FuncOp func) {
       std::string name = c.getName() ? c.getName()->str() : "const" + std::to_string(g.tensors.size());
       if (!addConstant(c.getValue(), name, &idx)) return false;
       index[c.getResult()] = idx;
+      continue;
+    }
+    if (auto c = dyn_cast<slm::KvCacheOp>(op)) {
+      int idx = addTensor(c.getResult(), c.getName().str(), StorageKind::State);
+      ArtifactTensor &t = g.tensors[idx];
+      for (size_t i = 0; i < t.maxShape.size(); ++i) {
+        if (i < c.getDims().size()) t.dimNames[i] = cast<StringAttr>(c.getDims()[i]).str();
+        if (t.maxShape[i] == ShapedType::kDynamic && t.dimNames[i].empty())
+          t.dimNames[i] = t.name + ".dim" + std::to_string(i);
+      }
       continue;
     }
     if (isa<func::ReturnOp>(op)) continue;
@@ -355,6 +373,35 @@ bool writeFile(const std::string &outPath, const uint8_t *fb, size_t fbSize, con
   return true;
 }
 
+// In-place attentions get `kv_capacity`, the positions their caches hold (the bound of the past
+// dim), which the runtime checks against the state tensors before any append.
+void finishKvState(ArtifactGraph &g, std::vector<std::string> &notes) {
+  int caches = 0;
+  uint64_t bytes = 0;
+  int64_t capacity = 0;
+  for (const auto &t : g.tensors)
+    if (t.storage == StorageKind::State) {
+      ++caches;
+      bytes += t.byteSize;
+      capacity = t.maxShape.size() == 4 ? t.maxShape[2] : 0;
+    }
+  for (auto &op : g.ops) {
+    if (op.domain != "slm" || op.kind != "attention" || op.inputs.size() < 5) continue;
+    bool inPlace = false;
+    for (const auto &a : op.attrs) inPlace |= a.name == "kv_in_place" && a.i != 0;
+    if (!inPlace) continue;
+    ArtifactAttr cap;
+    cap.name = "kv_capacity";
+    cap.kind = ::slm::kAttrInt;
+    cap.i = g.tensors[op.inputs[3]].maxShape[2];
+    op.attrs.push_back(cap);
+    std::sort(op.attrs.begin(), op.attrs.end(), [](const ArtifactAttr &x, const ArtifactAttr &y) { return x.name < y.name; });
+  }
+  if (caches)
+    notes.push_back("kv cache: " + std::to_string(caches) + " state tensors of " + std::to_string(capacity) +
+                    " positions, " + std::to_string(bytes) + " bytes per session, appended in place");
+}
+
 } // namespace
 
 bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::string &outPath, EmitStats *stats,
@@ -368,6 +415,7 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   GraphBuilder builder(g, error);
   if (!builder.build(func)) return false;
   if (!inferBounds(g, options.dimBounds, stats->notes, error)) return false;
+  finishKvState(g, stats->notes);
   if (!partitionForTarget(g, *options.target, stats->notes, error)) return false;
   if (options.generateKernels &&
       !generateCodeSegment(g, {options.target->triple, options.target->cpu, options.llvmFeatures}, stats->notes, error))

@@ -168,7 +168,10 @@ bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds,
                  std::string *error) {
   State st{g, std::vector<::slm::Tensor>(g.tensors.size()), {}, {}, {}};
   std::map<std::string, int64_t> reported;
-  for (int idx : g.inputs) {
+  std::vector<int> bounded = g.inputs; // graph inputs and state tensors: their dims come from the bounds
+  for (size_t i = 0; i < g.tensors.size(); ++i)
+    if (g.tensors[i].storage == StorageKind::State) bounded.push_back(int(i));
+  for (int idx : bounded) {
     ArtifactTensor &t = g.tensors[idx];
     for (size_t i = 0; i < t.maxShape.size(); ++i) {
       if (t.dimNames[i].empty()) continue;
@@ -186,7 +189,7 @@ bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds,
       notes.push_back("--dim " + name + "=" + std::to_string(value) + " names no dynamic input dim");
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     ArtifactTensor &t = g.tensors[i];
-    if (t.storage == StorageKind::Constant || t.storage == StorageKind::Input) {
+    if (t.storage == StorageKind::Constant || t.storage == StorageKind::Input || t.storage == StorageKind::State) {
       toTensor(t, st.values[i]);
       uint64_t bytes;
       if (!checkedBytes(st.values[i], &bytes)) {
@@ -194,7 +197,7 @@ bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds,
                  " has a size that overflows 64 bits; lower the --dim bounds";
         return false;
       }
-      if (t.storage == StorageKind::Input) {
+      if (t.storage != StorageKind::Constant) {
         st.values[i].data = nullptr;
         t.byteSize = uint64_t(st.values[i].nbytes());
       }

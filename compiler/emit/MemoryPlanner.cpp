@@ -16,11 +16,14 @@ void computeLifetimes(ArtifactGraph &g) {
     t.firstUse = t.lastUse = -2;
   }
   for (int idx : g.inputs) g.tensors[idx].firstUse = g.tensors[idx].lastUse = -1;
+  for (auto &t : g.tensors) // session state lives across runs: its space is never shared
+    if (t.storage == StorageKind::State) t.firstUse = -1, t.lastUse = end;
   for (int k = 0; k < end; ++k) {
     for (int idx : g.ops[k].outputs)
       if (idx >= 0 && g.tensors[idx].firstUse == -2) g.tensors[idx].firstUse = g.tensors[idx].lastUse = k;
     for (int idx : g.ops[k].inputs)
-      if (idx >= 0) g.tensors[idx].lastUse = std::max(g.tensors[idx].lastUse, k);
+      if (idx >= 0 && g.tensors[idx].storage != StorageKind::State)
+        g.tensors[idx].lastUse = std::max(g.tensors[idx].lastUse, k);
   }
   for (int idx : g.outputs) g.tensors[idx].lastUse = end;
 }

@@ -19,6 +19,7 @@ namespace {
 struct PassEntry {
   const char *name;
   std::function<std::unique_ptr<mlir::Pass>()> create;
+  bool kvStateOnly = false; // runs only with --kv-cache=state
 };
 
 // Cleanup first so single-use checks see no dead users; QDQ islands become integer ops before the
@@ -34,6 +35,7 @@ const std::vector<PassEntry> &passList() {
       {"slm-fuse-matmul", [] { return createFuseMatMul(); }},
       {"slm-fuse-conv", [] { return createFuseConv(); }},
       {"slm-fold", [] { return createFold(); }},
+      {"slm-kv-cache-state", [] { return createKvCacheState(); }, true},
   };
   return kPasses;
 }
@@ -93,13 +95,18 @@ std::string checkPassNames(const CompileOptions &options) {
 
 void printPipeline(const CompileOptions &options, llvm::raw_ostream &os) {
   for (const auto &p : passList())
-    os << p.name << (contains(options.disablePass, p.name) ? "  (disabled)" : "") << "\n";
+    os << p.name
+       << (contains(options.disablePass, p.name)       ? "  (disabled)"
+           : p.kvStateOnly && !options.kvState         ? "  (off: --kv-cache=io)"
+                                                        : "")
+       << "\n";
 }
 
 mlir::LogicalResult runPasses(mlir::ModuleOp module, const CompileOptions &options) {
   mlir::PassManager pm(module.getContext());
   for (const auto &p : passList())
-    if (!contains(options.disablePass, p.name)) pm.addNestedPass<mlir::func::FuncOp>(p.create());
+    if (!contains(options.disablePass, p.name) && (!p.kvStateOnly || options.kvState))
+      pm.addNestedPass<mlir::func::FuncOp>(p.create());
   pm.addInstrumentation(std::make_unique<Reporter>(options));
   return pm.run(module);
 }

@@ -90,6 +90,19 @@ int inspectArtifact(const std::string &path, bool json) {
                                        {"inputs", names(g, op->inputs())},
                                        {"outputs", names(g, op->outputs())}});
     }
+  // Session state (KV caches kept by the runtime, --kv-cache=state): name and bounds.
+  llvm::json::Array state;
+  int64_t stateBytes = 0;
+  if (g && g->tensors())
+    for (auto *t : *g->tensors()) {
+      if (t->storage() != ::slm::fb::Storage::State) continue;
+      llvm::json::Array shape;
+      if (t->max_shape())
+        for (int64_t d : *t->max_shape()) shape.push_back(d);
+      state.push_back(llvm::json::Object{{"name", t->name() ? t->name()->str() : ""}, {"max_shape", std::move(shape)},
+                                         {"bytes", int64_t(t->byte_size())}});
+      stateBytes += int64_t(t->byte_size());
+    }
   std::string target = m->target() && m->target()->name() ? m->target()->name()->str() : "";
   if (!json) {
     llvm::outs() << path << ": target " << target << ", " << data.size() << " bytes, weights " << weights
@@ -103,6 +116,9 @@ int inspectArtifact(const std::string &path, bool json) {
     llvm::outs() << "\n";
     llvm::outs() << "cpu " << cpu << ", requires " << joined(required) << ", excludes " << joined(excluded)
                  << ", code segment " << code << " bytes\n";
+    if (!state.empty())
+      llvm::outs() << "state: " << state.size() << " KV caches, " << stateBytes
+                   << " bytes per session, appended in place\n";
     for (auto &[p, list] : placedOps)
       if (p != "ref" && p != "gen")
         for (const auto &o : list) llvm::outs() << "  on " << p << ": " << o << "\n";
@@ -149,6 +165,7 @@ int inspectArtifact(const std::string &path, bool json) {
                           {"op_counts", std::move(counts_json)},
                           {"inputs", std::move(inputs)},
                           {"outputs", std::move(outputs)},
+                          {"state", std::move(state)},
                           {"metadata", std::move(meta)},
                           {"quant", std::move(quant)},
                           {"prune", std::move(prune)},

@@ -40,6 +40,16 @@ std::string findLmInterface(const slm_model_t *model, LmInterface &io) {
   }
   if (!haveIds)
     return "no input named input_ids";
+  if (io.caches.empty() && slm_model_state_count(model) > 0) {
+    // Session-state caches hold `capacity` positions in all: at most capacity - 1 before a run.
+    int64_t capacity = 0;
+    for (size_t i = 0; i < slm_model_state_count(model); ++i) {
+      slm_model_state_info(model, i, &info);
+      capacity = i == 0 ? info.max_dims[2] : std::min(capacity, info.max_dims[2]);
+    }
+    io.stateCache = true;
+    io.maxPast = capacity - 1;
+  }
   for (auto &slot : io.caches) {
     std::string want = "present." + slot.pastName.substr(std::strlen("past_key_values."));
     size_t n = slm_model_output_count(model), k = 0;
@@ -66,6 +76,7 @@ std::string findLmInterface(const slm_model_t *model, LmInterface &io) {
 }
 
 void LmRunner::reset() {
+  if (io_.stateCache) slm_session_reset_state(session_);
   for (auto &slot : io_.caches) {
     slot.value.dims[slot.pastAxis] = 0;
     slot.host.clear();
@@ -81,6 +92,9 @@ std::string LmRunner::run(const int64_t *ids, int seq) {
   if (!io_.caches.empty() && cached_ > io_.maxPast)
     return "cache of " + std::to_string(cached_) + " positions exceeds the past bound " +
            std::to_string(io_.maxPast);
+  if (io_.stateCache && cached_ + seq > io_.maxPast + 1)
+    return "the KV cache holds " + std::to_string(io_.maxPast + 1) + " positions; " + std::to_string(cached_) +
+           " cached + " + std::to_string(seq) + " new do not fit";
   slm_tensor_t in{};
   in.dtype = SLM_DTYPE_INT64;
   in.rank = 2;

@@ -5,7 +5,9 @@
 // `past_key_values.<i>.<key|value>` inputs with one symbolic past dim, a `logits` output and
 // `present.<i>.<key|value>` outputs (see benchmarks/models/make_tiny_llama.py). Batch is 1. After
 // each run every `present.*` output is copied and fed back as the matching `past_key_values.*`
-// input on the next run, since caches are graph inputs/outputs today.
+// input on the next run. An artifact compiled with --kv-cache=state has no past inputs or present
+// outputs: its caches are session state that the runtime appends to in place, so a run only sets
+// input_ids, and reset() resets the session state.
 #ifndef SLMC_TOOLS_LMSESSION_H
 #define SLMC_TOOLS_LMSESSION_H
 
@@ -28,7 +30,8 @@ struct LmCacheSlot {
 
 // The LM interface of an artifact, found by input/output names.
 struct LmInterface {
-  int64_t maxSeq = 0, maxPast = 0, vocab = 0;
+  int64_t maxSeq = 0, maxPast = 0, vocab = 0; // maxPast: most positions cached before a run
+  bool stateCache = false;                     // caches are session state (--kv-cache=state)
   size_t logitsIndex = 0;
   std::vector<LmCacheSlot> caches;
 };

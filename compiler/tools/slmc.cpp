@@ -23,6 +23,7 @@ commands:
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
           [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
+          [--kv-cache=io|state]                                    LM caches as inputs/outputs or session state
           [--plugin PATH.so]...                                    load a target plugin; --target one of its targets
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N] [--plugin PATH.so]...
   inspect ART.slm [--json]                                         summarize an artifact
@@ -53,6 +54,7 @@ po::variables_map parse(int argc, char **argv, const po::options_description &de
 int cmdCompile(int argc, char **argv) {
   slmc::CompileOptions opt;
   std::vector<std::string> dims;
+  std::string kvCache;
   po::options_description desc("slmc compile");
   desc.add_options()("help,h", "show help")("model", po::value(&opt.input), "ONNX model")(
       "target", po::value(&opt.target)->default_value("x86_64"), "target name (see `slmc targets`)")(
@@ -84,6 +86,10 @@ int cmdCompile(int argc, char **argv) {
       "(run through the runtime on this host) and the pruned model's error against the unpruned one")(
       "prune-bias-correction", po::bool_switch(&opt.pruneBiasCorrection),
       "fold the removed channels' mean contribution into the next projection's bias (needs --calibration-data)")(
+      "kv-cache", po::value(&kvCache)->default_value("io"),
+      "io: attention KV caches stay graph inputs (past_*) and outputs (present_*); state: they become session "
+      "state that the runtime appends in place (no per-token copies; capacity = the bound of the past dim; "
+      "slm_session_reset_state starts over)")(
       "threads", po::value(&opt.threads)->default_value(1), "compiler threads (0: all cores); the artifact is the same");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -106,6 +112,8 @@ int cmdCompile(int argc, char **argv) {
     opt.dimBounds[d.substr(0, eq)] = v;
   }
   if (opt.threads < 0) return usageError("--threads must be 0 (all cores) or a positive count");
+  if (kvCache != "io" && kvCache != "state") return usageError("--kv-cache must be io or state, not '" + kvCache + "'");
+  opt.kvState = kvCache == "state";
   return slmc::compileModel(opt);
 }
 

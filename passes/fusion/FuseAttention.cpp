@@ -254,7 +254,7 @@ bool rewrite(IRRewriter &rewriter, Operation *pv, AttentionMatch &m) {
   auto attn = rewriter.create<slm::AttentionOp>(
       pv->getLoc(), TypeRange{m.merge->getResult(0).getType(), present[0].getType(), present[1].getType()},
       m.q->packed, m.k->fresh.packed, m.v->fresh.packed, m.k->past, m.v->past, m.q->cos, m.q->sin, i64(m.q->heads),
-      i64(m.k->fresh.heads), rewriter.getF32FloatAttr(float(m.scale)), i64(m.causal));
+      i64(m.k->fresh.heads), rewriter.getF32FloatAttr(float(m.scale)), i64(m.causal), UnitAttr());
   copyNames(pv, attn);
   attn->removeAttr(slm::kOutputNamesAttr);
   rewriter.replaceAllUsesWith(m.merge->getResult(0), attn.getOutput());

@@ -101,6 +101,43 @@ def FuseAttention : Pass<"slm-fuse-attention", "mlir::func::FuncOp"> {
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 
+def KvCacheState : Pass<"slm-kv-cache-state", "mlir::func::FuncOp"> {
+  let summary = "Turn the past/present KV graph inputs/outputs of slm.attention into session state appended in place";
+  let description = [{
+    For every slm.attention whose `past_key`/`past_value` are function arguments used only by
+    it (and by Shape ops, which read the current length) and whose present results are only
+    returned: each past argument becomes an `slm.kv_cache` state tensor (named after the
+    input, same dim names), the attention gets `kv_in_place`, and the past arguments and
+    present results leave the signature. Shape users are moved before any attention so they
+    read the length before this run's append. All of the function's attentions convert or
+    none does (a model half in state and half in inputs would be hard to drive).
+
+    Before:
+    ```mlir
+    func.func @main(%q: ..., %past_k: tensor<1x2x?x8xf32> {slm.name = "past.k"}, %past_v: ...)
+        -> (tensor<1x?x32xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) {
+      %n = "slm.Shape"(%past_k)
+      %y, %pk, %pv = "slm.attention"(%q, %k, %v, %past_k, %past_v) {...}
+      return %y, %pk, %pv
+    }
+    ```
+    After:
+    ```mlir
+    func.func @main(%q: ...) -> tensor<1x?x32xf32> {
+      %ck = "slm.kv_cache"() {name = "past.k", dims = ["", "", "past", ""]}
+      %cv = "slm.kv_cache"() {name = "past.v", dims = ["", "", "past", ""]}
+      %n = "slm.Shape"(%ck)
+      %y, %pk, %pv = "slm.attention"(%q, %k, %v, %ck, %cv) {kv_in_place, ...}
+      return %y
+    }
+    ```
+    Left alone: a past input with another user (e.g. a Concat the attention did not absorb),
+    a present result that is used by an op rather than only returned, an attention without a
+    past. Runs only with `slmc compile --kv-cache=state`.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
 def FuseMatMul : Pass<"slm-fuse-matmul", "mlir::func::FuncOp"> {
   let summary = "MatMul/Gemm with constant weights + bias + activation + multiplier + residual → slm.fused_matmul";
   let description = [{

@@ -10,6 +10,7 @@ slm_status_t session_create(slm_model *, const slm_session_options_t *, slm_sess
 slm_status_t session_set_input(slm_session *, const char *, const slm_tensor_t *);
 slm_status_t session_run(slm_session *);
 slm_status_t session_get_output(slm_session *, size_t, slm_tensor_t *);
+slm_status_t session_reset_state(slm_session *);
 void session_destroy(slm_session *);
 } // namespace slm
 
@@ -76,6 +77,12 @@ slm_status_t slm_model_output_info(const slm_model_t *model, size_t index, slm_t
   return tensor_info(model, model ? model->outputs : std::vector<int>{}, index, out_info, "output");
 }
 
+size_t slm_model_state_count(const slm_model_t *model) { return model ? model->states.size() : 0; }
+
+slm_status_t slm_model_state_info(const slm_model_t *model, size_t index, slm_tensor_info_t *out_info) {
+  return tensor_info(model, model ? model->states : std::vector<int>{}, index, out_info, "state");
+}
+
 slm_status_t slm_session_create(slm_model_t *model, const slm_session_options_t *options, slm_session_t **out_session) {
   if (!model || !out_session) return set_error(SLM_ERROR_INVALID_ARGUMENT, "slm_session_create: null argument");
   *out_session = nullptr;
@@ -103,8 +110,7 @@ slm_status_t slm_session_get_output(slm_session_t *session, size_t index, slm_te
 
 slm_status_t slm_session_reset_state(slm_session_t *session) {
   if (!session) return set_error(SLM_ERROR_INVALID_ARGUMENT, "slm_session_reset_state: null session");
-  // No state tensors exist yet (KV caches are graph inputs/outputs); nothing to clear.
-  return SLM_OK;
+  return guarded([&] { return slm::session_reset_state(session); });
 }
 
 } // extern "C"

@@ -62,6 +62,7 @@ struct slm_model {
   std::vector<slm::OpDesc> ops;
   std::vector<int> inputs;
   std::vector<int> outputs;
+  std::vector<int> states; // session state (KV caches appended in place), in tensor order
   uint64_t arena_bytes = 0;
   void *code_handle = nullptr; // the loaded code segment (dlopen handle), null without one
   ~slm_model();

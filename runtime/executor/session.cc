@@ -61,6 +61,15 @@ int default_threads() {
 #endif
 }
 
+// KV caches start empty: [B, H, 0, D] at their bounds otherwise (the position axis is dim 2).
+void reset_state(slm_session *s) {
+  for (int idx : s->model->states) {
+    Tensor &t = s->values[idx];
+    for (int k = 0; k < t.rank; ++k) t.dims[k] = s->model->tensors[idx].max_dims[k];
+    t.dims[2] = 0;
+  }
+}
+
 void init_values(slm_session *s) {
   const slm_model *m = s->model;
   s->values.resize(m->tensors.size());
@@ -72,6 +81,7 @@ void init_values(slm_session *s) {
     for (int k = 0; k < d.rank; ++k) t.dims[k] = d.max_dims[k];
     t.data = d.storage == kStorageConstant ? const_cast<void *>(d.constant_data) : s->arena + d.arena_offset;
   }
+  reset_state(s);
 }
 
 // Runs one op: infer shapes, check them against the plan, run the kernel.
@@ -205,6 +215,12 @@ slm_status_t session_run(slm_session *s) {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
   s->ran = true;
+  return SLM_OK;
+}
+
+slm_status_t session_reset_state(slm_session *s) {
+  reset_state(s);
+  s->ran = false;
   return SLM_OK;
 }
 

@@ -92,6 +92,11 @@ size_t slm_model_input_count(const slm_model_t *model);
 size_t slm_model_output_count(const slm_model_t *model);
 slm_status_t slm_model_input_info(const slm_model_t *model, size_t index, slm_tensor_info_t *out_info);
 slm_status_t slm_model_output_info(const slm_model_t *model, size_t index, slm_tensor_info_t *out_info);
+/* Session state: KV caches (compiled with --kv-cache=state) that each session keeps across runs
+ * and the attention appends to in place. Info gives the cache's name and its bounds: max_dims[2]
+ * is its capacity in positions. A run that would pass the capacity fails without changing it. */
+size_t slm_model_state_count(const slm_model_t *model);
+slm_status_t slm_model_state_info(const slm_model_t *model, size_t index, slm_tensor_info_t *out_info);
 /* Bytes of the planned arena one session allocates. */
 size_t slm_model_arena_bytes(const slm_model_t *model);
 /* Target name recorded in the artifact ("x86_64", ...). */
@@ -109,7 +114,7 @@ slm_status_t slm_session_set_input(slm_session_t *session, const char *name, con
 slm_status_t slm_session_run(slm_session_t *session);
 /* Output `index` of the last run; out->data points into the session. */
 slm_status_t slm_session_get_output(slm_session_t *session, size_t index, slm_tensor_t *out_value);
-/* Clears session state (e.g. LM caches) back to empty. */
+/* Empties the session state (the KV caches: the next run starts at position 0). */
 slm_status_t slm_session_reset_state(slm_session_t *session);
 
 /* ---- Plugins (slmc/plugin.h, slmc/kernel_provider.h) ----

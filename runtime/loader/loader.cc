@@ -269,6 +269,46 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   return SLM_OK;
 }
 
+// State tensors (KV caches) keep their content across runs in the session's arena. Only an
+// in-place slm.attention may write one (its present output aliasing its past input, its
+// kv_capacity equal to the cache's bound) and only it and Shape may read one, so a cache's dims
+// change only through that kernel's checked append.
+slm_status_t check_state(Loader &L) {
+  auto bad = [&](const OpDesc &op, const TensorDesc &d, const char *why) {
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (%s) uses state tensor '%s' %s", L.path,
+                     op.name.c_str(), op.kind.c_str(), d.name.c_str(), why);
+  };
+  auto is_state = [&](int idx) { return idx >= 0 && L.m->tensors[idx].storage == kStorageState; };
+  for (size_t i = 0; i < L.m->tensors.size(); ++i) {
+    const TensorDesc &d = L.m->tensors[i];
+    if (d.storage != kStorageState) continue;
+    if (d.rank != 4 || d.dtype != kF32)
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: state tensor '%s' is not a float32 [B, H, T, D] cache",
+                       L.path, d.name.c_str());
+    L.m->states.push_back(int(i));
+  }
+  for (const OpDesc &op : L.m->ops) {
+    bool in_place = op.key == "slm.attention" && op.attr_list.get_int("kv_in_place", 0) != 0;
+    if (in_place) {
+      if (op.inputs.size() < 5 || op.outputs.size() < 3 || !is_state(op.inputs[3]) || !is_state(op.inputs[4]) ||
+          op.outputs[1] != op.inputs[3] || op.outputs[2] != op.inputs[4])
+        return set_error(SLM_ERROR_INVALID_ARTIFACT,
+                         "%s: invalid artifact: op '%s' appends in place but its past/present are not one state tensor each",
+                         L.path, op.name.c_str());
+      for (int k : {3, 4})
+        if (op.attr_list.get_int("kv_capacity", -1) != L.m->tensors[op.inputs[k]].max_dims[2])
+          return bad(op, L.m->tensors[op.inputs[k]], "with a kv_capacity other than its bound");
+    }
+    for (size_t i = 0; i < op.inputs.size(); ++i)
+      if (is_state(op.inputs[i]) && !(in_place && (i == 3 || i == 4)) && !(op.key == "Shape" && i == 0))
+        return bad(op, L.m->tensors[op.inputs[i]], "as an input (only an in-place attention and Shape may)");
+    for (size_t i = 0; i < op.outputs.size(); ++i)
+      if (is_state(op.outputs[i]) && !(in_place && (i == 1 || i == 2)))
+        return bad(op, L.m->tensors[op.outputs[i]], "as an output (only an in-place attention may)");
+  }
+  return SLM_OK;
+}
+
 slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
   if (!g || !g->tensors() || !g->ops())
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: graph is missing", L.path);
@@ -300,7 +340,8 @@ slm_status_t decode_graph(Loader &L, const fb::Graph *g) {
     return SLM_OK;
   };
   if ((st = io(g->inputs(), &L.m->inputs, kStorageInput, "input")) != SLM_OK) return st;
-  return io(g->outputs(), &L.m->outputs, kStorageOutput, "output");
+  if ((st = io(g->outputs(), &L.m->outputs, kStorageOutput, "output")) != SLM_OK) return st;
+  return check_state(L);
 }
 
 // Refuses a CPU that lacks a required feature (never SIGILL), caps the ISA kernel level by the

@@ -88,6 +88,8 @@ def artifact_seeds(slmc, models, out):
     made = compile_seed(slmc, cnn, os.path.join(d, "tiny_cnn.slm"))
     made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_w4.slm"),
                          ["--dim", "seq=4", "--dim", "past=4", "--quantize=w4"])
+    made += compile_seed(slmc, os.path.join(models, "tiny_gpt2.onnx"), os.path.join(d, "tiny_gpt2_kv_state.slm"),
+                         ["--dim", "seq=4", "--dim", "past=8", "--kv-cache=state"])  # state tensors, in-place attention
     for t in ARTIFACT_NODE_TESTS:
         model = os.path.join(NODE_TESTS, t, "model.onnx")
         if os.path.isfile(model):

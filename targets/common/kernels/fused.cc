@@ -186,10 +186,17 @@ int run_rope(KernelContext *ctx) {
 }
 
 // ---- slm.attention ----
+//
+// With kv_in_place (the caches are session state, slmc compile --kv-cache=state), past_key and
+// past_value are [B, Hkv, P, D] views of buffers that hold kv_capacity positions per head: the
+// new rows are written at P.. in place, attention reads them there, and the present outputs (the
+// same tensors) grow to P + S. Otherwise present = concat(past, new), contiguous.
 
 struct AttnShape {
   int64_t b, s, p, t, hq, hkv, d;
   int64_t rope_rows; // rows of cos/sin: 0 (none), s, or b*s
+  bool in_place;
+  int64_t stride;    // positions per (b, kv head) row of the present buffers: t, or the capacity
 };
 
 int attention_shape(KernelContext *ctx, AttnShape *a) {
@@ -211,17 +218,26 @@ int attention_shape(KernelContext *ctx, AttnShape *a) {
     if (t->dims[0] != a->b || t->dims[1] != a->s || t->dims[2] != a->hkv * a->d)
       return SLM_INVALID(ctx, "%s: k/v must be [B, S, kv_num_heads*D] matching q", op);
   a->p = 0;
+  a->in_place = ctx->attrs->get_int("kv_in_place", 0) != 0;
   const Tensor *pk = input(ctx, 3), *pv = input(ctx, 4);
   if (!pk != !pv) return SLM_INVALID(ctx, "%s: give both past_key and past_value or neither", op);
+  if (a->in_place && !pk) return SLM_INVALID(ctx, "%s: kv_in_place needs past_key and past_value", op);
   if (pk) {
     if (int st = require_f32(ctx, op, pk, "past_key")) return st;
     if (int st = require_f32(ctx, op, pv, "past_value")) return st;
     a->p = pk->dims[2];
-    for (const Tensor *t : {pk, pv})
-      if (t->rank != 4 || t->dims[0] != a->b || t->dims[1] != a->hkv || t->dims[2] != a->p || t->dims[3] != a->d)
+    for (const Tensor *t : {pk, pv}) {
+      if (t->rank != 4 || t->dims[1] != a->hkv || t->dims[2] != a->p || t->dims[3] != a->d)
         return SLM_INVALID(ctx, "%s: past_key/past_value must be [B, kv_num_heads, P, D]", op);
+      if (t->dims[0] != a->b)
+        return SLM_INVALID(ctx, a->in_place ? "%s: the KV cache holds batch %lld but the input has batch %lld; run with "
+                                              "that batch or compile with --dim batch=%lld"
+                                            : "%s: past_key/past_value batch %lld does not match the input's %lld",
+                           op, (long long)t->dims[0], (long long)a->b, (long long)a->b);
+    }
   }
   a->t = a->p + a->s;
+  a->stride = a->in_place ? ctx->attrs->get_int("kv_capacity", 0) : a->t; // run checks the capacity
   a->rope_rows = 0;
   const Tensor *c = input(ctx, 5), *sn = input(ctx, 6);
   if (!c != !sn) return SLM_INVALID(ctx, "%s: give both cos and sin or neither", op);
@@ -240,6 +256,14 @@ int infer_attention(KernelContext *ctx) {
   AttnShape a;
   if (int st = attention_shape(ctx, &a)) return st;
   set_shape(output(ctx, 0), kF32, 3, input(ctx, 0)->dims);
+  if (a.in_place) { // the caches (outputs 1, 2 are inputs 3, 4) keep their shape until run appends
+    for (int i = 1; i < 3; ++i) {
+      int64_t dims[4];
+      std::memcpy(dims, input(ctx, i + 2)->dims, sizeof dims);
+      if (output(ctx, i)) set_shape(output(ctx, i), kF32, 4, dims);
+    }
+    return SLM_REF_OK;
+  }
   int64_t present[4] = {a.b, a.hkv, a.t, a.d};
   for (int i = 1; i < 3; ++i)
     if (output(ctx, i)) set_shape(output(ctx, i), kF32, 4, present);
@@ -261,14 +285,15 @@ const float *rope_row(const AttnShape &a, const float *table, int64_t b, int64_t
   return table + ((a.rope_rows == a.s ? 0 : b * a.s) + pos) * a.d;
 }
 
-// present[b, h, :P] = past, present[b, h, P + i] = rope(new[b, i, h]).
+// present[b, h, :P] = past (unless in place: already there), present[b, h, P + i] = rope(new[b, i, h]);
+// rows of `stride` positions.
 void fill_present(KernelContext *ctx, const AttnShape &a, const Tensor *past, const float *fresh,
                   const float *c, const float *s, float *present) {
   parallel(ctx, a.b * a.hkv, 1, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int64_t b = r / a.hkv, h = r % a.hkv;
-      float *dst = present + r * a.t * a.d;
-      if (past) std::memcpy(dst, past->as<float>() + r * a.p * a.d, size_t(a.p * a.d) * sizeof(float));
+      float *dst = present + r * a.stride * a.d;
+      if (past && !a.in_place) std::memcpy(dst, past->as<float>() + r * a.p * a.d, size_t(a.p * a.d) * sizeof(float));
       for (int64_t i = 0; i < a.s; ++i)
         load_row(fresh + ((b * a.s + i) * a.hkv + h) * a.d, rope_row(a, c, b, i), rope_row(a, s, b, i), a.d,
                  dst + (a.p + i) * a.d);
@@ -279,6 +304,15 @@ void fill_present(KernelContext *ctx, const AttnShape &a, const Tensor *past, co
 int run_attention(KernelContext *ctx) {
   AttnShape a;
   if (int st = attention_shape(ctx, &a)) return st;
+  if (a.in_place && (input(ctx, 3) != output(ctx, 1) || input(ctx, 4) != output(ctx, 2)))
+    return SLM_INVALID(ctx, "slm.attention: kv_in_place needs past and present to be the same cache tensors");
+  if (a.in_place && a.p > a.stride) // a capacity the loader checked against the caches' bound
+    return SLM_INVALID(ctx, "slm.attention: KV cache capacity %lld is below its %lld cached positions",
+                       (long long)a.stride, (long long)a.p);
+  if (a.in_place && a.t > a.stride)
+    return SLM_INVALID(ctx, "slm.attention: the KV cache is full: %lld cached + %lld new positions exceed its capacity "
+                       "of %lld; reset the session or recompile with a larger --dim past",
+                       (long long)a.p, (long long)a.s, (long long)a.stride);
   float scale = ctx->attrs->get_float("scale", 1.0f);
   bool causal = ctx->attrs->get_int("causal", 0) != 0;
   const float *c = input(ctx, 5) ? input(ctx, 5)->as<float>() : nullptr;
@@ -294,8 +328,8 @@ int run_attention(KernelContext *ctx) {
     for (int64_t r = r0; r < r1; ++r) {
       int64_t i = r % a.s, h = (r / a.s) % a.hq, b = r / (a.s * a.hq);
       load_row(q + ((b * a.s + i) * a.hq + h) * a.d, rope_row(a, c, b, i), rope_row(a, sn, b, i), a.d, qr);
-      const float *kh = pk + (b * a.hkv + h / group) * a.t * a.d;
-      const float *vh = pv + (b * a.hkv + h / group) * a.t * a.d;
+      const float *kh = pk + (b * a.hkv + h / group) * a.stride * a.d;
+      const float *vh = pv + (b * a.hkv + h / group) * a.stride * a.d;
       int64_t last = causal ? a.p + i : a.t - 1;
       float m = -INFINITY, l = 0.0f;
       for (int64_t e = 0; e < a.d; ++e) acc[e] = 0.0f;
@@ -317,6 +351,7 @@ int run_attention(KernelContext *ctx) {
       for (int64_t e = 0; e < a.d; ++e) o[e] = l > 0.0f ? acc[e] / l : 0.0f;
     }
   });
+  if (a.in_place) output(ctx, 1)->dims[2] = output(ctx, 2)->dims[2] = a.t;
   return SLM_REF_OK;
 }
 
