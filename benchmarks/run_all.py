@@ -98,11 +98,12 @@ def prepare(args, work):
         if stale(onnx_path, gen):
             run([PY, gen, *spec["gen"][1:], "--out", onnx_path])
     slmc = os.path.join(args.build_dir, "compiler", "slmc")
-    art = os.path.join(work, args.model + (f".{args.quantize}" if args.quantize else "") + ".slm")
+    art = os.path.join(work, args.model + (f".{args.quantize}" if args.quantize else "") +
+                       ("" if args.kv_cache == "state" else ".kvio") + ".slm")
     if stale(art, onnx_path, slmc):
         run([slmc, "compile", onnx_path, "--target=x86_64", "-o", art,
              "--dim", f"seq={args.prompt_len}", "--dim", f"past={args.prompt_len + args.decode}",
-             *([f"--quantize={args.quantize}"] if args.quantize else [])])
+             f"--kv-cache={args.kv_cache}", *([f"--quantize={args.quantize}"] if args.quantize else [])])
     common = ["--prompt-len", str(args.prompt_len), "--decode", str(args.decode),
               "--threads", str(args.threads), "--repeat", str(args.repeat)]
     engines = {
@@ -243,6 +244,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--gguf-types", default="f32,q8_0,q4_0")
     ap.add_argument("--ort-nbits", default="", help="also time ONNX Runtime MatMulNBits models: 4, 8 or 4,8")
+    ap.add_argument("--kv-cache", choices=("state", "io"), default="state",
+                    help="slmc's KV caches: session state appended in place (default), or inputs/outputs copied per step")
     ap.add_argument("--quantize", default="", help="compile the slmc artifact with --quantize=SCHEME (w8, w4, w8a8, w4a8)")
     ap.add_argument("--quiet-wait", type=float, default=120,
                     help="max seconds to wait for an idle machine before each engine run (0: no wait)")

@@ -2,6 +2,7 @@
 #include "emit/ArtifactWriter.h"
 #include "emit/CodeSegment.h"
 #include "slm_kernel_abi.h"
+#include "gemm_f32_ukernel.h"
 
 #include "OnnxOpInfo.h"
 #include "SlmDialect.h"
@@ -402,6 +403,60 @@ void finishKvState(ArtifactGraph &g, std::vector<std::string> &notes) {
                     " positions, " + std::to_string(bytes) + " bytes per session, appended in place");
 }
 
+// Constant fp32 weights of slm.fused_matmul (untransposed, read by no other op) are stored in
+// panels of SLM_GEMM_F32_PANEL columns, [ceil(N / 32), K, 32] zero-padded, with the op's attribute
+// `n` = N: the built-in targets' GEMM tiles and GEMV then stream each panel contiguously instead
+// of striding over rows of N columns.
+void packMatMulWeights(ArtifactGraph &g, std::vector<std::string> &notes) {
+  const int64_t w = SLM_GEMM_F32_PANEL;
+  std::vector<std::vector<std::pair<size_t, size_t>>> uses(g.tensors.size()); // (op, input slot)
+  for (size_t o = 0; o < g.ops.size(); ++o)
+    for (size_t i = 0; i < g.ops[o].inputs.size(); ++i)
+      if (g.ops[o].inputs[i] >= 0) uses[g.ops[o].inputs[i]].push_back({o, i});
+  auto packable = [&](const ArtifactOp &op, size_t slot) {
+    if (op.domain != "slm" || op.kind != "fused_matmul" || slot != 1) return false;
+    for (const auto &a : op.attrs)
+      if ((a.name == "trans_b" && a.i != 0) || a.name == "n") return false;
+    return true;
+  };
+  int64_t packed = 0, padBytes = 0;
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    ArtifactTensor &c = g.tensors[t];
+    if (c.storage != StorageKind::Constant || c.dtype != ::slm::kF32 || c.maxShape.size() != 2 || uses[t].empty() ||
+        std::count(g.outputs.begin(), g.outputs.end(), int(t)))
+      continue;
+    bool ok = true;
+    for (auto [o, slot] : uses[t]) ok &= packable(g.ops[o], slot);
+    if (!ok) continue;
+    int64_t k = c.maxShape[0], n = c.maxShape[1], panels = (n + w - 1) / w;
+    std::vector<char> data(size_t(panels * k * w) * sizeof(float), 0);
+    const float *src = reinterpret_cast<const float *>(c.constData);
+    float *dst = reinterpret_cast<float *>(data.data());
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t r = 0; r < k; ++r)
+        for (int64_t j = 0; j < w && p * w + j < n; ++j) dst[(p * k + r) * w + j] = src[r * n + p * w + j];
+    padBytes += int64_t(data.size()) - int64_t(c.byteSize);
+    c.ownedData = std::move(data);
+    c.constData = c.ownedData.data();
+    c.byteSize = c.ownedData.size();
+    c.maxShape = {panels, k, w};
+    c.dimNames.assign(3, "");
+    for (auto [o, slot] : uses[t]) {
+      ArtifactAttr attr;
+      attr.name = "n";
+      attr.kind = ::slm::kAttrInt;
+      attr.i = n;
+      auto &attrs = g.ops[o].attrs;
+      attrs.push_back(attr);
+      std::sort(attrs.begin(), attrs.end(), [](const ArtifactAttr &x, const ArtifactAttr &y) { return x.name < y.name; });
+    }
+    ++packed;
+  }
+  if (packed)
+    notes.push_back("packed " + std::to_string(packed) + " fp32 matmul weights into " + std::to_string(w) +
+                    "-column panels (" + std::to_string(padBytes) + " bytes of padding)");
+}
+
 } // namespace
 
 bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::string &outPath, EmitStats *stats,
@@ -416,6 +471,7 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   if (!builder.build(func)) return false;
   if (!inferBounds(g, options.dimBounds, stats->notes, error)) return false;
   finishKvState(g, stats->notes);
+  if (options.target->builtin) packMatMulWeights(g, stats->notes);
   if (!partitionForTarget(g, *options.target, stats->notes, error)) return false;
   if (options.generateKernels &&
       !generateCodeSegment(g, {options.target->triple, options.target->cpu, options.llvmFeatures}, stats->notes, error))

@@ -42,7 +42,24 @@ struct FusedJob {
   Epilogue epilogue;
   slm_gemm_f32_fn fn;
   slm_gemm_f32_args_t args;
+  bool packed = false; // args.B is panel-packed [ceil(N / 32), K, 32]
 };
+
+// Columns [n0, n1) of a panel-packed B (SLM_GEMM_F32_PANEL): one microkernel call per panel, each
+// panel a contiguous row-major [K, 32] matrix.
+void run_panels(const FusedJob *j, int64_t n0, int64_t n1) {
+  const int64_t w = SLM_GEMM_F32_PANEL;
+  for (int64_t p0 = n0; p0 < n1; p0 += w) {
+    slm_gemm_f32_args_t a = j->args;
+    a.B = j->args.B + (p0 / w) * j->args.K * w;
+    a.ldb = w;
+    a.C = j->args.C + p0;
+    a.N = n1 - p0 < w ? n1 - p0 : w;
+    a.n_begin = 0;
+    a.n_end = a.N;
+    j->fn(&a);
+  }
+}
 
 // Work unit u: column block u over all rows, then the epilogue on that block.
 void run_fused_units(void *arg, int64_t begin, int64_t end) {
@@ -51,7 +68,10 @@ void run_fused_units(void *arg, int64_t begin, int64_t end) {
     slm_gemm_f32_args_t a = j->args;
     a.n_begin = u * kColumnBlock;
     a.n_end = a.n_begin + kColumnBlock < a.N ? a.n_begin + kColumnBlock : a.N;
-    j->fn(&a);
+    if (j->packed)
+      run_panels(j, a.n_begin, a.n_end);
+    else
+      j->fn(&a);
     for (int64_t m = 0; m < a.M; ++m) {
       float *row = a.C + m * a.ldc + a.n_begin;
       j->epilogue.apply(row, m, a.n_begin, a.n_end - a.n_begin, a.N, row);
@@ -118,10 +138,12 @@ bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
   const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
   Tensor &y = *ctx->outputs[0];
   if (ctx->attrs->get_int("trans_b", 0) != 0) return fused_matmul_nt(ctx);
-  if (a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 || a.rank < 1 || a.dims[a.rank - 1] != b.dims[0])
-    return false;
-  FusedJob job{Epilogue(ctx, 2), fn, {}};
-  int64_t k = b.dims[0], n = b.dims[1];
+  bool packed = b.rank == 3;
+  int64_t k = b.rank >= 2 ? b.dims[b.rank - 2] : 0, n = packed ? ctx->attrs->get_int("n", -1) : b.dims[1];
+  if (a.dtype != kF32 || b.dtype != kF32 || a.rank < 1 || a.dims[a.rank - 1] != k ||
+      (packed ? b.dims[2] != SLM_GEMM_F32_PANEL || n < 0 || n > b.dims[0] * SLM_GEMM_F32_PANEL : b.rank != 2))
+    return false; // the reference kernel reports what is wrong
+  FusedJob job{Epilogue(ctx, 2), fn, {}, packed};
   job.args.M = k ? a.numel() / k : y.numel() / (n ? n : 1);
   job.args.N = n;
   job.args.K = k;

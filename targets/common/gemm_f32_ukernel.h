@@ -16,6 +16,12 @@
 extern "C" {
 #endif
 
+/* Panel-packed weights: slmc compile stores a constant fp32 slm.fused_matmul weight [K, N] as
+ * [ceil(N / 32), K, 32] (columns zero-padded to a multiple of 32, attribute `n` = N), so a panel is
+ * a row-major [K, 32] matrix that streams contiguously. Kernels see one panel per call (B = the
+ * panel, ldb = 32, columns [0, <= 32)). */
+#define SLM_GEMM_F32_PANEL 32
+
 typedef struct slm_gemm_f32_args {
   int64_t M, N, K;
   const float *A;

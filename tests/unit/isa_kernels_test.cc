@@ -1,5 +1,6 @@
 // One harness for every ISA kernel provider: MatMul overrides against the reference kernel.
 // x86_64 (AVX2+FMA, AVX-512), arm64 (NEON), riscv64 (RVV), over random shapes and tails.
+#include "gemm_f32_ukernel.h"
 #include "kernel_util.h"
 #include "ref_kernel.h"
 #ifdef SLM_WITH_X86_KERNELS
@@ -187,6 +188,56 @@ TEST_P(IsaMatMul, FusedMatMulMatchesReference) {
         ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i])))
             << p.name() << " m=" << m << " k=" << k << " n=" << n << " trans_b=" << tb << " act='" << act
             << "' i=" << i;
+    }
+  }
+}
+
+// Panel-packed weights ([ceil(N / 32), K, 32] + attribute n, as slmc compile stores constant
+// fused_matmul weights): the ISA kernel on the packed weight and the reference kernel on both
+// layouts agree with the reference on the plain [K, N] weight, for GEMV and GEMM rows, N not a
+// multiple of 32, one partial panel, and K tails.
+TEST_P(IsaMatMul, PackedWeightMatchesReference) {
+  const Provider &p = GetParam();
+  if (p.cpu_level() < p.level)
+    GTEST_SKIP() << "CPU lacks " << p.name();
+  const OpKernel *fast = p.find("slm.fused_matmul", p.level);
+  if (!fast)
+    GTEST_SKIP() << p.name() << " has no slm.fused_matmul override";
+  const OpKernel *ref = find_ref_kernel("slm.fused_matmul");
+  const int64_t w = SLM_GEMM_F32_PANEL;
+  std::mt19937 rng(9);
+  for (auto [m, k, n] : {std::array<int64_t, 3>{1, 64, 200}, {1, 7, 32}, {1, 130, 96}, {9, 33, 70}, {16, 300, 129},
+                         {3, 5, 20}}) {
+    std::vector<float> abuf, bbuf, biasbuf;
+    Tensor a = make(abuf, {m, k}, rng), b = make(bbuf, {k, n}, rng), bias = make(biasbuf, {n}, rng);
+    int64_t panels = (n + w - 1) / w;
+    std::vector<float> pbuf(size_t(panels * k * w), 1e30f); // padding is never read into the output
+    for (int64_t c = 0; c < n; ++c)
+      for (int64_t r = 0; r < k; ++r) pbuf[size_t(((c / w) * k + r) * w + c % w)] = bbuf[size_t(r * n + c)];
+    Tensor pb;
+    pb.dtype = kF32;
+    pb.rank = 3;
+    pb.dims[0] = panels;
+    pb.dims[1] = k;
+    pb.dims[2] = w;
+    pb.data = pbuf.data();
+    Attr at[2];
+    at[0].name = "activation";
+    at[0].kind = kAttrString;
+    at[0].s = "silu";
+    at[0].count = 4;
+    at[1].name = "n";
+    at[1].kind = kAttrInt;
+    at[1].i = n;
+    AttrList plain{at, 1}, packed{at, 2};
+    auto want = run(ref, {&a, &b, &bias}, false, plain);
+    auto got = run(fast, {&a, &pb, &bias}, true, packed);
+    auto refPacked = run(ref, {&a, &pb, &bias}, true, packed);
+    ASSERT_EQ(want.size(), got.size());
+    ASSERT_EQ(want.size(), refPacked.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i]))) << p.name() << " m=" << m << " k=" << k << " n=" << n << " i=" << i;
+      ASSERT_NEAR(refPacked[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << "reference, packed, i=" << i;
     }
   }
 }

@@ -1,5 +1,6 @@
 // Reference kernels for slm's fused ops (fused_matmul, fused_conv, rms_norm, rope, attention); float32 only.
 #include "epilogue.h"
+#include "gemm_f32_ukernel.h"
 #include "kernel_util.h"
 
 #include <cmath>
@@ -23,6 +24,12 @@ int require_f32(KernelContext *ctx, const char *op, const Tensor *t, const char 
 struct MatMulShape {
   int64_t rows = 0, k = 0, n = 0;
   bool trans_b = false;
+  bool packed = false; // b is [ceil(n / 32), k, 32] panels (SLM_GEMM_F32_PANEL)
+  // Element (p, j) of the logical [k, n] weight.
+  float at(const float *b, int64_t p, int64_t j) const {
+    if (packed) return b[(j / SLM_GEMM_F32_PANEL * k + p) * SLM_GEMM_F32_PANEL + j % SLM_GEMM_F32_PANEL];
+    return trans_b ? b[j * k + p] : b[p * n + j];
+  }
 };
 
 int fused_matmul_shape(KernelContext *ctx, MatMulShape *s) {
@@ -30,14 +37,25 @@ int fused_matmul_shape(KernelContext *ctx, MatMulShape *s) {
   const Tensor *a = input(ctx, 0), *b = input(ctx, 1);
   if (int st = require_f32(ctx, op, a, "a")) return st;
   if (int st = require_f32(ctx, op, b, "b")) return st;
-  if (a->rank < 1 || b->rank != 2)
-    return SLM_INVALID(ctx, "%s: a must have rank >= 1 and b rank 2 (got %d, %d)", op, a->rank, b->rank);
   s->trans_b = ctx->attrs->get_int("trans_b", 0) != 0;
-  s->k = a->dims[a->rank - 1];
-  s->n = s->trans_b ? b->dims[0] : b->dims[1];
-  if ((s->trans_b ? b->dims[1] : b->dims[0]) != s->k)
-    return SLM_INVALID(ctx, "%s: inner dims differ (a has %lld, b has %lld)", op, (long long)s->k,
-                       (long long)(s->trans_b ? b->dims[1] : b->dims[0]));
+  s->k = a->rank >= 1 ? a->dims[a->rank - 1] : 0;
+  if (a->rank >= 1 && b->rank == 3 && !s->trans_b) { // panel-packed weight
+    const int64_t w = SLM_GEMM_F32_PANEL;
+    s->packed = true;
+    s->n = ctx->attrs->get_int("n", -1);
+    if (b->dims[2] != w || b->dims[1] != s->k || s->n < 0 || s->n > b->dims[0] * w || s->n <= (b->dims[0] - 1) * w)
+      return SLM_INVALID(ctx, "%s: packed b [%lld, %lld, %lld] does not hold [K=%lld, n=%lld] in panels of %lld", op,
+                         (long long)b->dims[0], (long long)b->dims[1], (long long)b->dims[2], (long long)s->k,
+                         (long long)s->n, (long long)w);
+  } else if (a->rank < 1 || b->rank != 2) {
+    return SLM_INVALID(ctx, "%s: a must have rank >= 1 and b rank 2 (got %d, %d)", op, a->rank, b->rank);
+  }
+  if (!s->packed) {
+    s->n = s->trans_b ? b->dims[0] : b->dims[1];
+    if ((s->trans_b ? b->dims[1] : b->dims[0]) != s->k)
+      return SLM_INVALID(ctx, "%s: inner dims differ (a has %lld, b has %lld)", op, (long long)s->k,
+                         (long long)(s->trans_b ? b->dims[1] : b->dims[0]));
+  }
   s->rows = 1;
   for (int i = 0; i < a->rank - 1; ++i) s->rows *= a->dims[i];
   const Tensor *bias = input(ctx, 2);
@@ -78,8 +96,8 @@ int run_fused_matmul(KernelContext *ctx) {
       for (int64_t j = 0; j < s.n; ++j) yr[j] = 0.0f;
       for (int64_t p = 0; p < s.k; ++p) {
         float av = ar[p];
-        if (s.trans_b) {
-          for (int64_t j = 0; j < s.n; ++j) yr[j] += av * b[j * s.k + p];
+        if (s.trans_b || s.packed) {
+          for (int64_t j = 0; j < s.n; ++j) yr[j] += av * s.at(b, p, j);
         } else {
           const float *br = b + p * s.n;
           for (int64_t j = 0; j < s.n; ++j) yr[j] += av * br[j];
