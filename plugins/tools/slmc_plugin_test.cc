@@ -177,6 +177,31 @@ Case genFusedMatMul(std::mt19937 &rng) {
   return c;
 }
 
+// slm.attention: q/k/v packed [B, S, heads*D], a KV past [B, kv_heads, P, D] concatenated into the
+// present outputs, grouped KV heads, causal or not (three outputs: attention, present key, value).
+Case genAttention(std::mt19937 &rng) {
+  Case c;
+  int64_t kvh = pick(rng, {1, 2}, 1, 4), group = pick(rng, {1, 2}, 1, 3), d = pick(rng, {8, 16, 64}, 1, 40) * 2;
+  int64_t b = pick(rng, {1}, 1, 2), sq = pick(rng, {1, 4}, 1, 9), past = pick(rng, {0, 1, 130}, 0, 40);
+  bool causal = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
+  addInput(c, rng, {b, sq, kvh * group * d}, false);
+  addInput(c, rng, {b, sq, kvh * d}, false);
+  addInput(c, rng, {b, sq, kvh * d}, false);
+  addInput(c, rng, {b, kvh, past, d}, false);
+  addInput(c, rng, {b, kvh, past, d}, false);
+  addIntAttr(c, "num_heads", kvh * group);
+  addIntAttr(c, "kv_num_heads", kvh);
+  addIntAttr(c, "causal", causal);
+  slm::Attr scale;
+  scale.name = "scale", scale.kind = slm::kAttrFloat, scale.f = 1.0f / std::sqrt(float(d));
+  c.attrs.push_back(scale);
+  c.numOutputs = 3;
+  c.desc = "b " + std::to_string(b) + " s " + std::to_string(sq) + " past " + std::to_string(past) + " heads " +
+           std::to_string(kvh * group) + "/" + std::to_string(kvh) + " d " + std::to_string(d) + (causal ? " causal" : "");
+  finalize(c);
+  return c;
+}
+
 // slm.matmul_wq: float activations times int8/int4 weight codes with group scales (float16, as the
 // quantizer writes them, or float32), optional zero points and the fused_matmul epilogue.
 Case genMatMulWq(std::mt19937 &rng) {
@@ -324,7 +349,8 @@ Case genMatMulHw(std::mt19937 &rng) {
 const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
   static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
       {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}, {"slm.matmul_wq", genMatMulWq},
-      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}, {"slm.matmul_hw", genMatMulHw}};
+      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}, {"slm.matmul_hw", genMatMulHw},
+      {"slm.attention", genAttention}};
   return g;
 }
 

@@ -1,6 +1,7 @@
 // Matmul epilogues shared by fused kernels: y = act(acc + bias) * mul + residual.
 #pragma once
 
+#include "gemm_f32_ukernel.h"
 #include "ref_kernel.h"
 
 #include <cmath>
@@ -62,15 +63,34 @@ struct Epilogue {
     res = in(first + 2);
   }
 
+  // An ISA's vectorized activations (gemm_f32_ukernel.h); null: the scalar ones above.
+  slm_act_f32_fn vector_act = nullptr;
+
   // Output row m, columns [n0, n0+nn) of an [rows, n] result; acc and out may alias.
   void apply(const float *acc, int64_t m, int64_t n0, int64_t nn, int64_t n, float *out) const {
-    for (int64_t j = 0; j < nn; ++j) {
-      int64_t o = m * n + n0 + j;
-      float v = apply_activation(act, acc[j] + (bias ? bias[n0 + j] : 0.0f), lo, hi);
-      if (mul) v *= mul[o];
-      if (res) v += res[o];
-      out[j] = v;
+    if (vector_act && act != Act::kNone && act != Act::kRelu && act != Act::kClip) {
+      for (int64_t j = 0; j < nn; ++j) out[j] = acc[j] + (bias ? bias[n0 + j] : 0.0f);
+      if (vector_act(int(act), out, nn)) {
+        const int64_t o = m * n + n0;
+        if (mul)
+          for (int64_t j = 0; j < nn; ++j) out[j] *= mul[o + j];
+        if (res)
+          for (int64_t j = 0; j < nn; ++j) out[j] += res[o + j];
+        return;
+      }
+      acc = out; // the bias is in: finish with the scalar path below
+      for (int64_t j = 0; j < nn; ++j) out[j] = finish(apply_activation(act, acc[j], lo, hi), m * n + n0 + j);
+      return;
     }
+    for (int64_t j = 0; j < nn; ++j)
+      out[j] = finish(apply_activation(act, acc[j] + (bias ? bias[n0 + j] : 0.0f), lo, hi), m * n + n0 + j);
+  }
+
+private:
+  float finish(float v, int64_t o) const {
+    if (mul) v *= mul[o];
+    if (res) v += res[o];
+    return v;
   }
 };
 

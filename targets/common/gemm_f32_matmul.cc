@@ -104,13 +104,19 @@ struct FusedNtJob {
   const float *A, *B;
   float *C;
   int64_t M, K, N;
+  slm_gemm_f32_nt_fn nt_fn;
 };
 
 void run_fused_nt_units(void *arg, int64_t begin, int64_t end) {
   const FusedNtJob *j = static_cast<const FusedNtJob *>(arg);
   for (int64_t u = begin; u < end; ++u) {
     int64_t n0 = u * kColumnBlock, n1 = n0 + kColumnBlock < j->N ? n0 + kColumnBlock : j->N;
-    dot_rows(j->A, j->M, j->K, j->B, n0, n1, j->C, j->N);
+    if (j->nt_fn) {
+      slm_gemm_f32_args_t a{j->M, j->N, j->K, j->A, j->K, j->B, j->K, j->C, j->N, n0, n1, 0};
+      j->nt_fn(&a);
+    } else {
+      dot_rows(j->A, j->M, j->K, j->B, n0, n1, j->C, j->N);
+    }
     for (int64_t m = 0; m < j->M; ++m) {
       float *row = j->C + m * j->N + n0;
       j->epilogue.apply(row, m, n0, n1 - n0, j->N, row);
@@ -119,13 +125,15 @@ void run_fused_nt_units(void *arg, int64_t begin, int64_t end) {
 }
 
 // slm.fused_matmul with trans_b = 1 (b is [N, K], e.g. tied embeddings as the LM head).
-bool fused_matmul_nt(KernelContext *ctx) {
+bool fused_matmul_nt(KernelContext *ctx, slm_gemm_f32_nt_fn nt_fn, slm_act_f32_fn act_fn) {
   const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
   Tensor &y = *ctx->outputs[0];
   if (a.dtype != kF32 || b.dtype != kF32 || b.rank != 2 || a.rank < 1 || a.dims[a.rank - 1] != b.dims[1])
     return false;
   int64_t k = b.dims[1], n = b.dims[0];
-  FusedNtJob job{Epilogue(ctx, 2), a.as<float>(), b.as<float>(), y.as<float>(), k ? a.numel() / k : y.numel() / (n ? n : 1), k, n};
+  FusedNtJob job{Epilogue(ctx, 2), a.as<float>(), b.as<float>(), y.as<float>(), k ? a.numel() / k : y.numel() / (n ? n : 1), k, n,
+                 nt_fn};
+  job.epilogue.vector_act = act_fn;
   if (y.numel() == 0) return true;
   int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
   parallel(ctx, blocks, 1, [&](int64_t b, int64_t e) { run_fused_nt_units(&job, b, e); });
@@ -134,16 +142,18 @@ bool fused_matmul_nt(KernelContext *ctx) {
 
 } // namespace
 
-bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn) {
+bool fused_matmul_f32_on_ukernel(KernelContext *ctx, slm_gemm_f32_fn fn, slm_gemm_f32_nt_fn nt_fn,
+                                 slm_act_f32_fn act_fn) {
   const Tensor &a = *ctx->inputs[0], &b = *ctx->inputs[1];
   Tensor &y = *ctx->outputs[0];
-  if (ctx->attrs->get_int("trans_b", 0) != 0) return fused_matmul_nt(ctx);
+  if (ctx->attrs->get_int("trans_b", 0) != 0) return fused_matmul_nt(ctx, nt_fn, act_fn);
   bool packed = b.rank == 3;
   int64_t k = b.rank >= 2 ? b.dims[b.rank - 2] : 0, n = packed ? ctx->attrs->get_int("n", -1) : b.dims[1];
   if (a.dtype != kF32 || b.dtype != kF32 || a.rank < 1 || a.dims[a.rank - 1] != k ||
       (packed ? b.dims[2] != SLM_GEMM_F32_PANEL || n < 0 || n > b.dims[0] * SLM_GEMM_F32_PANEL : b.rank != 2))
     return false; // the reference kernel reports what is wrong
   FusedJob job{Epilogue(ctx, 2), fn, {}, packed};
+  job.epilogue.vector_act = act_fn;
   job.args.M = k ? a.numel() / k : y.numel() / (n ? n : 1);
   job.args.N = n;
   job.args.K = k;

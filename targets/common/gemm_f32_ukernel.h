@@ -36,6 +36,17 @@ typedef struct slm_gemm_f32_args {
 
 typedef void (*slm_gemm_f32_fn)(const slm_gemm_f32_args_t *args);
 
+/* The transposed-weight form (slm.fused_matmul trans_b, e.g. a tied embedding as the LM head):
+ * C[m, n] (+)= sum_k A[m, k] * B[n, k], B row-major [N, K] with leading dimension ldb, same
+ * arguments and rules otherwise. Optional per ISA (`slm_gemm_f32_nt__<isa>`). */
+typedef void (*slm_gemm_f32_nt_fn)(const slm_gemm_f32_args_t *args);
+
+/* Epilogue activations, vectorized: applies activation `act` to x[0:n] in place and returns 1, or
+ * returns 0 without touching x for an activation it does not implement. Numbering: 2 gelu_erf,
+ * 3 gelu_tanh, 4 silu, 5 sigmoid, 6 tanh (slm::Act in epilogue.h). Optional per ISA
+ * (`slm_act_f32__<isa>`). */
+typedef int (*slm_act_f32_fn)(int act, float *x, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -168,7 +168,7 @@ TEST_P(IsaMatMul, FusedMatMulMatchesReference) {
   std::mt19937 rng(5);
   for (auto [m, k, n, tb] : {std::array<int64_t, 4>{1, 64, 200, 0}, {7, 33, 70, 0}, {16, 300, 129, 0},
                              {1, 64, 200, 1}, {5, 37, 130, 1}}) {
-    for (const char *act : {"", "silu", "gelu_tanh"}) {
+    for (const char *act : {"", "silu", "gelu_tanh", "gelu_erf", "sigmoid", "tanh"}) {
       std::vector<float> abuf, bbuf, biasbuf, resbuf;
       Tensor a = make(abuf, {m, k}, rng), b = make(bbuf, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, rng);
       Tensor bias = make(biasbuf, {n}, rng), res = make(resbuf, {m, n}, rng);
@@ -239,6 +239,64 @@ TEST_P(IsaMatMul, PackedWeightMatchesReference) {
       ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i]))) << p.name() << " m=" << m << " k=" << k << " n=" << n << " i=" << i;
       ASSERT_NEAR(refPacked[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << "reference, packed, i=" << i;
     }
+  }
+}
+
+// slm.attention rows on the ISA kernel against the reference: head sizes that are and are not a
+// multiple of 16, grouped KV heads, causal and not, caches longer than one score chunk (128).
+TEST_P(IsaMatMul, AttentionMatchesReference) {
+  const Provider &p = GetParam();
+  if (p.cpu_level() < p.level)
+    GTEST_SKIP() << "CPU lacks " << p.name();
+  const OpKernel *fast = p.find("slm.attention", p.level);
+  if (!fast)
+    GTEST_SKIP() << p.name() << " has no slm.attention override";
+  const OpKernel *ref = find_ref_kernel("slm.attention");
+  std::mt19937 rng(11);
+  // b, s, past, hq, hkv, d, causal
+  for (auto c : {std::array<int64_t, 7>{1, 1, 300, 4, 2, 64, 1}, {1, 5, 3, 4, 4, 40, 1}, {2, 7, 130, 6, 2, 16, 0},
+                 {1, 64, 0, 8, 8, 64, 1}, {1, 3, 20, 2, 1, 8, 1}}) {
+    int64_t b = c[0], sq = c[1], past = c[2], hq = c[3], hkv = c[4], d = c[5];
+    std::vector<float> qb, kb, vb, pkb, pvb;
+    Tensor q = make(qb, {b, sq, hq * d}, rng), k = make(kb, {b, sq, hkv * d}, rng), v = make(vb, {b, sq, hkv * d}, rng);
+    Tensor pk = make(pkb, {b, hkv, past, d}, rng), pv = make(pvb, {b, hkv, past, d}, rng);
+    for (auto &x : qb) x *= 3.0f; // peaked softmaxes as well as flat ones
+    Attr at[4];
+    const char *names[4] = {"num_heads", "kv_num_heads", "causal", "scale"};
+    int64_t ints[3] = {hq, hkv, c[6]};
+    for (int i = 0; i < 4; ++i) {
+      at[i].name = names[i];
+      at[i].kind = i < 3 ? kAttrInt : kAttrFloat;
+      if (i < 3) at[i].i = ints[i];
+    }
+    at[3].f = 1.0f / std::sqrt(float(d));
+    AttrList attrs{at, 4};
+    auto attend = [&](const OpKernel *kern) {
+      Tensor out, pres_k, pres_v;
+      Tensor *outs[3] = {&out, &pres_k, &pres_v};
+      const Tensor *ins[5] = {&q, &k, &v, &pk, &pv};
+      char err[256] = {0};
+      KernelContext ctx;
+      ctx.attrs = &attrs;
+      ctx.inputs = ins;
+      ctx.num_inputs = 5;
+      ctx.outputs = outs;
+      ctx.num_outputs = 3;
+      ctx.error = err;
+      ctx.error_size = sizeof err;
+      EXPECT_EQ(kern->infer(&ctx), SLM_REF_OK) << err;
+      std::vector<float> y(size_t(out.numel())), ck(size_t(pres_k.numel())), cv(size_t(pres_v.numel()));
+      out.data = y.data();
+      pres_k.data = ck.data();
+      pres_v.data = cv.data();
+      EXPECT_EQ(kern->run(&ctx), SLM_REF_OK) << err;
+      return y;
+    };
+    auto want = attend(ref), got = attend(fast);
+    ASSERT_EQ(want.size(), got.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
+          << p.name() << " s=" << sq << " past=" << past << " d=" << d << " i=" << i;
   }
 }
 

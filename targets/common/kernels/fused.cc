@@ -1,8 +1,10 @@
 // Reference kernels for slm's fused ops (fused_matmul, fused_conv, rms_norm, rope, attention); float32 only.
+#include "attention_f32.h"
 #include "epilogue.h"
 #include "gemm_f32_ukernel.h"
 #include "kernel_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 
@@ -319,7 +321,37 @@ void fill_present(KernelContext *ctx, const AttnShape &a, const Tensor *past, co
   });
 }
 
-int run_attention(KernelContext *ctx) {
+// The reference row: one pass with an online softmax, no score buffer.
+void attention_row_ref(const slm_attention_row_args_t *p) {
+  float acc[kMaxHeadDim];
+  float m = -INFINITY, l = 0.0f;
+  for (int64_t e = 0; e < p->d; ++e) acc[e] = 0.0f;
+  for (int64_t j = 0; j < p->t; ++j) {
+    const float *kj = p->k + j * p->d, *vj = p->v + j * p->d;
+    float sc = 0.0f;
+    for (int64_t e = 0; e < p->d; ++e) sc += p->q[e] * kj[e];
+    sc *= p->scale;
+    if (sc > m) {
+      float f = std::exp(m - sc);
+      l *= f;
+      for (int64_t e = 0; e < p->d; ++e) acc[e] *= f;
+      m = sc;
+    }
+    float pj = std::exp(sc - m);
+    l += pj;
+    for (int64_t e = 0; e < p->d; ++e) acc[e] += pj * vj[e];
+  }
+  for (int64_t e = 0; e < p->d; ++e) p->out[e] = l > 0.0f ? acc[e] / l : 0.0f;
+}
+
+int run_attention(KernelContext *ctx) { return run_attention_rows(ctx, nullptr); }
+
+} // namespace
+
+int infer_attention_ref(KernelContext *ctx) { return infer_attention(ctx); }
+
+int run_attention_rows(KernelContext *ctx, slm_attention_row_fn row) {
+  if (!row) row = attention_row_ref;
   AttnShape a;
   if (int st = attention_shape(ctx, &a)) return st;
   if (a.in_place && (input(ctx, 3) != output(ctx, 1) || input(ctx, 4) != output(ctx, 2)))
@@ -342,36 +374,26 @@ int run_attention(KernelContext *ctx) {
   float *out = output(ctx, 0)->as<float>();
   int64_t group = a.hq / a.hkv;
   parallel(ctx, a.b * a.hq * a.s, 4, [&](int64_t r0, int64_t r1) {
-    float qr[kMaxHeadDim], acc[kMaxHeadDim];
+    float qr[kMaxHeadDim];
     for (int64_t r = r0; r < r1; ++r) {
       int64_t i = r % a.s, h = (r / a.s) % a.hq, b = r / (a.s * a.hq);
       load_row(q + ((b * a.s + i) * a.hq + h) * a.d, rope_row(a, c, b, i), rope_row(a, sn, b, i), a.d, qr);
-      const float *kh = pk + (b * a.hkv + h / group) * a.stride * a.d;
-      const float *vh = pv + (b * a.hkv + h / group) * a.stride * a.d;
-      int64_t last = causal ? a.p + i : a.t - 1;
-      float m = -INFINITY, l = 0.0f;
-      for (int64_t e = 0; e < a.d; ++e) acc[e] = 0.0f;
-      for (int64_t j = 0; j <= last && j < a.t; ++j) { // online softmax: one pass, no score buffer
-        float sc = 0.0f;
-        for (int64_t e = 0; e < a.d; ++e) sc += qr[e] * kh[j * a.d + e];
-        sc *= scale;
-        if (sc > m) {
-          float f = std::exp(m - sc);
-          l *= f;
-          for (int64_t e = 0; e < a.d; ++e) acc[e] *= f;
-          m = sc;
-        }
-        float pj = std::exp(sc - m);
-        l += pj;
-        for (int64_t e = 0; e < a.d; ++e) acc[e] += pj * vh[j * a.d + e];
-      }
-      float *o = out + ((b * a.s + i) * a.hq + h) * a.d;
-      for (int64_t e = 0; e < a.d; ++e) o[e] = l > 0.0f ? acc[e] / l : 0.0f;
+      slm_attention_row_args_t args;
+      args.q = qr;
+      args.k = pk + (b * a.hkv + h / group) * a.stride * a.d;
+      args.v = pv + (b * a.hkv + h / group) * a.stride * a.d;
+      args.t = causal ? std::min(a.p + i + 1, a.t) : a.t;
+      args.d = a.d;
+      args.scale = scale;
+      args.out = out + ((b * a.s + i) * a.hq + h) * a.d;
+      row(&args);
     }
   });
   if (a.in_place) output(ctx, 1)->dims[2] = output(ctx, 2)->dims[2] = a.t;
   return SLM_REF_OK;
 }
+
+namespace {
 
 // ---- slm.fused_conv: act(Conv(X, W, B)), Conv by the reference kernel ----
 

@@ -5,9 +5,11 @@
 
 enum { MR = 8, NR = 32, KC = 256 };
 
-/* C[0:mr, 0:32] (+)= A[0:mr, 0:kc] * B[0:kc, 0:32]; mr <= MR. */
-static void tile_8x32(int64_t mr, int64_t kc, const float *A, int64_t lda, const float *B, int64_t ldb,
-                      float *C, int64_t ldc, int load_c) {
+/* C[0:mr, 0:32] (+)= A[0:mr, 0:kc] * B[0:kc, 0:32]; mr <= MR. Inlined with mr == MR for full
+ * tiles, so the row loop unrolls without a per-row test. */
+static inline __attribute__((always_inline)) void tile_8x32(int64_t mr, int64_t kc, const float *A, int64_t lda,
+                                                            const float *B, int64_t ldb, float *C, int64_t ldc,
+                                                            int load_c) {
   __m512 c0[MR], c1[MR];
   for (int i = 0; i < MR; ++i) {
     c0[i] = _mm512_setzero_ps();
@@ -144,12 +146,91 @@ void slm_gemm_f32__avx512f(const slm_gemm_f32_args_t *p) {
         const float *a = p->K ? p->A + m * p->lda + k0 : p->A;
         const float *b = p->K ? p->B + k0 * p->ldb + n : p->B;
         float *c = p->C + m * p->ldc + n;
-        if (nr == NR)
+        if (nr == NR && mr == MR)
+          tile_8x32(MR, kc, a, p->lda, b, p->ldb, c, p->ldc, load_c);
+        else if (nr == NR)
           tile_8x32(mr, kc, a, p->lda, b, p->ldb, c, p->ldc, load_c);
         else
           tile_8xN(mr, nr, kc, a, p->lda, b, p->ldb, c, p->ldc, load_c);
       }
       if (p->K == 0) break;
+    }
+  }
+}
+
+/* ---- Transposed weight (B [N, K] rows): C[m, n] (+)= dot(A[m, :], B[n, :]) ---- */
+
+static void store_dot(const slm_gemm_f32_args_t *p, int64_t m, int64_t n, __m512 acc) {
+  float v = _mm512_reduce_add_ps(acc);
+  float *c = p->C + m * p->ldc + n;
+  *c = p->accumulate ? *c + v : v;
+}
+
+/* One A row against 8 B rows at a time: 8 streams, 8 independent accumulators. */
+static void nt_gemv(const slm_gemm_f32_args_t *p) {
+  int64_t K = p->K, kfull = K & ~(int64_t)15;
+  __mmask16 tail = (__mmask16)((1u << (K & 15)) - 1);
+  for (int64_t n = p->n_begin; n < p->n_end; n += 8) {
+    int64_t nr = p->n_end - n < 8 ? p->n_end - n : 8;
+    const float *b[8];
+    for (int j = 0; j < 8; ++j) b[j] = p->B + (n + (j < nr ? j : nr - 1)) * p->ldb; /* tails repeat a row */
+    __m512 acc[8];
+    for (int j = 0; j < 8; ++j) acc[j] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kfull; k += 16) {
+      __m512 a = _mm512_loadu_ps(p->A + k);
+      for (int j = 0; j < 8; ++j) acc[j] = _mm512_fmadd_ps(a, _mm512_loadu_ps(b[j] + k), acc[j]);
+    }
+    if (tail) {
+      __m512 a = _mm512_maskz_loadu_ps(tail, p->A + kfull);
+      for (int j = 0; j < 8; ++j) acc[j] = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(tail, b[j] + kfull), acc[j]);
+    }
+    for (int j = 0; j < nr; ++j) store_dot(p, 0, n + j, acc[j]);
+  }
+}
+
+/* 4 A rows x 4 B rows per tile: 16 accumulators, 8 loads per 16 FMAs; the B rows stay in L1 while
+ * every A tile passes over them. */
+void slm_gemm_f32_nt__avx512f(const slm_gemm_f32_args_t *p) {
+  if (p->K == 0) { /* A and B may be NULL: write the empty sums */
+    for (int64_t m = 0; m < p->M; ++m)
+      for (int64_t n = p->n_begin; n < p->n_end; ++n) store_dot(p, m, n, _mm512_setzero_ps());
+    return;
+  }
+  if (p->M == 1) {
+    nt_gemv(p);
+    return;
+  }
+  int64_t K = p->K, kfull = K & ~(int64_t)15;
+  __mmask16 tail = (__mmask16)((1u << (K & 15)) - 1);
+  for (int64_t n = p->n_begin; n < p->n_end; n += 4) {
+    int64_t nr = p->n_end - n < 4 ? p->n_end - n : 4;
+    const float *b[4];
+    for (int j = 0; j < 4; ++j) b[j] = p->B + (n + (j < nr ? j : nr - 1)) * p->ldb;
+    for (int64_t m = 0; m < p->M; m += 4) {
+      int64_t mr = p->M - m < 4 ? p->M - m : 4;
+      const float *a[4];
+      for (int i = 0; i < 4; ++i) a[i] = p->A + (m + (i < mr ? i : mr - 1)) * p->lda;
+      __m512 acc[4][4];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+      for (int64_t k = 0; k < kfull; k += 16) {
+        __m512 bv[4];
+        for (int j = 0; j < 4; ++j) bv[j] = _mm512_loadu_ps(b[j] + k);
+        for (int i = 0; i < 4; ++i) {
+          __m512 av = _mm512_loadu_ps(a[i] + k);
+          for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
+      }
+      if (tail) {
+        __m512 bv[4];
+        for (int j = 0; j < 4; ++j) bv[j] = _mm512_maskz_loadu_ps(tail, b[j] + kfull);
+        for (int i = 0; i < 4; ++i) {
+          __m512 av = _mm512_maskz_loadu_ps(tail, a[i] + kfull);
+          for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
+      }
+      for (int i = 0; i < mr; ++i)
+        for (int j = 0; j < nr; ++j) store_dot(p, m + i, n + j, acc[i][j]);
     }
   }
 }

@@ -12,6 +12,11 @@ extern "C" {
 
 void slm_gemm_f32__avx2_fma(const slm_gemm_f32_args_t *args);
 void slm_gemm_f32__avx512f(const slm_gemm_f32_args_t *args);
+void slm_gemm_f32_nt__avx512f(const slm_gemm_f32_args_t *args);
+int slm_act_f32__avx512f(int act, float *x, int64_t n);
+/* One slm.attention row (targets/common/attention_f32.h). */
+struct slm_attention_row_args;
+void slm_attention_row_f32__avx512f(const struct slm_attention_row_args *args);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include "kernel_util.h"
 #include "gemm_f32.h"
 #include "gemm_f32_matmul.h"
+#include "attention_f32.h"
 #include "matmul_wq.h"
 #include "gemm_s8.h"
 
@@ -137,14 +138,16 @@ const OpKernel kAvx2Kernels[] = {
     {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
     {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx2>, 0}};
 const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
-                                   {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
+                                   {"slm.attention", infer_attention_ref, run_attention_on<slm_attention_row_f32__avx512f>, 0},
+                                   {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f, slm_gemm_f32_nt__avx512f, slm_act_f32__avx512f>, 0},
                                    {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
                                    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
                                    {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
                                    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
 const OpKernel kAvx512VnniKernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
-    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
+    {"slm.attention", infer_attention_ref, run_attention_on<slm_attention_row_f32__avx512f>, 0},
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f, slm_gemm_f32_nt__avx512f, slm_act_f32__avx512f>, 0},
     {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
     {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx512vnni>, 0},
     {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
