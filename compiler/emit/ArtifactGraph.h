@@ -1,6 +1,7 @@
 // The flat graph the emitter builds from @main: tensors and ops in execution order, as the artifact stores them.
 #pragma once
 
+#include "KernelBridge.h"
 #include "ref_kernel.h"
 
 #include <cstdint>
@@ -26,16 +27,9 @@ struct ArtifactTensor {
   bool used = false;
 };
 
-struct ArtifactAttr {
-  std::string name;
-  int kind = 0; // slm::AttrKind
-  int64_t i = 0;
-  float f = 0;
-  std::string s;
-  std::vector<int64_t> ints;
-  std::vector<float> floats;
-  std::vector<std::string> strings;
-  int tensor = -1;
+// A kernel attribute (KernelBridge.h); a tensor attribute is stored as the graph's constant tensor `index`.
+struct ArtifactAttr : slm::KernelAttr {
+  int index = -1;
 };
 
 struct ArtifactOp {

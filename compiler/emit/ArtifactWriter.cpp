@@ -4,7 +4,7 @@
 #include "slm_kernel_abi.h"
 #include "gemm_f32_ukernel.h"
 
-#include "OnnxOpInfo.h"
+#include "KernelBridge.h"
 #include "SlmDialect.h"
 #include "emit/ArtifactGraph.h"
 #include "import/OnnxImporter.h"
@@ -29,24 +29,6 @@ namespace {
 
 constexpr uint32_t kFormatVersion = 1;
 
-int32_t dtypeOf(Type t) {
-  if (t.isF32()) return ::slm::kF32;
-  if (t.isF64()) return ::slm::kF64;
-  if (t.isF16()) return ::slm::kF16;
-  if (t.isBF16()) return ::slm::kBF16;
-  if (t.isInteger(1)) return ::slm::kBool;
-  if (auto it = dyn_cast<IntegerType>(t)) {
-    bool u = it.isUnsigned();
-    switch (it.getWidth()) {
-    case 8: return u ? ::slm::kU8 : ::slm::kI8;
-    case 16: return u ? ::slm::kU16 : ::slm::kI16;
-    case 32: return u ? ::slm::kU32 : ::slm::kI32;
-    case 64: return u ? ::slm::kU64 : ::slm::kI64;
-    }
-  }
-  return ::slm::kUndefined;
-}
-
 class GraphBuilder {
 public:
   GraphBuilder(ArtifactGraph &g, std::string *error) : g(g), error(error) {}
@@ -56,7 +38,6 @@ private:
   int addTensor(Value v, const std::string &name, StorageKind storage);
   bool addConstant(ElementsAttr attr, const std::string &name, int *index);
   bool addOp(Operation *op);
-  bool convertAttr(const std::string &opName, NamedAttribute na, ArtifactAttr *out);
   std::string valueName(Value v, Operation *op, unsigned i);
   bool fail(const std::string &m) {
     *error = m;
@@ -72,7 +53,7 @@ int GraphBuilder::addTensor(Value v, const std::string &name, StorageKind storag
   ArtifactTensor t;
   t.name = name;
   auto type = cast<TensorType>(v.getType());
-  t.dtype = dtypeOf(type.getElementType());
+  t.dtype = slm::kernelDtype(type.getElementType());
   if (type.hasRank()) t.maxShape.assign(type.getShape().begin(), type.getShape().end());
   t.dimNames.assign(t.maxShape.size(), "");
   t.storage = storage;
@@ -85,34 +66,25 @@ bool GraphBuilder::addConstant(ElementsAttr attr, const std::string &name, int *
   auto type = cast<ShapedType>(attr.getType());
   ArtifactTensor t;
   t.name = name;
-  t.dtype = dtypeOf(type.getElementType());
+  t.dtype = slm::kernelDtype(type.getElementType());
   if (!::slm::dtype_size(t.dtype)) return fail("constant '" + name + "' has an unsupported element type");
   t.maxShape.assign(type.getShape().begin(), type.getShape().end());
   t.dimNames.assign(t.maxShape.size(), "");
   t.storage = StorageKind::Constant;
   t.byteSize = uint64_t(type.getNumElements()) * ::slm::dtype_size(t.dtype);
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) {
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) { // used in place, not copied
     AsmResourceBlob *blob = r.getRawHandle().getBlob();
     if (!blob || blob->getData().size() != t.byteSize) return fail("constant '" + name + "' has no or short data");
     t.constData = blob->getData().data();
-  } else if (auto d = dyn_cast<DenseElementsAttr>(attr)) {
-    if (type.getElementType().isInteger(1)) {
-      for (bool b : d.getValues<bool>()) t.ownedData.push_back(char(b));
-    } else {
-      ArrayRef<char> raw = d.getRawData();
-      if (d.isSplat()) {
-        for (int64_t i = 0; i < type.getNumElements(); ++i) t.ownedData.insert(t.ownedData.end(), raw.begin(), raw.end());
-      } else {
-        t.ownedData.assign(raw.begin(), raw.end());
-      }
-    }
-    if (t.ownedData.size() != t.byteSize) return fail("constant '" + name + "' has inconsistent data");
+  } else if (auto bytes = slm::constantBytes(attr)) {
+    t.ownedData = std::move(*bytes);
   } else {
-    return fail("constant '" + name + "' uses an unsupported attribute kind");
+    return fail("constant '" + name + "' uses an unsupported attribute kind or has inconsistent data");
   }
   g.tensors.push_back(std::move(t));
-  if (!g.tensors.back().ownedData.empty() || g.tensors.back().byteSize == 0)
-    g.tensors.back().constData = g.tensors.back().ownedData.data();
+  static const char kNoBytes[1] = {0}; // an empty constant is still a known value (bound inference)
+  if (g.tensors.back().byteSize == 0) g.tensors.back().constData = kNoBytes;
+  else if (!g.tensors.back().ownedData.empty()) g.tensors.back().constData = g.tensors.back().ownedData.data();
   *out = int(g.tensors.size() - 1);
   return true;
 }
@@ -126,69 +98,16 @@ std::string GraphBuilder::valueName(Value v, Operation *op, unsigned i) {
   return base + ":" + std::to_string(i);
 }
 
-bool GraphBuilder::convertAttr(const std::string &opName, NamedAttribute na, ArtifactAttr *out) {
-  out->name = slm::onnxAttrName(na.getName().getValue()).str();
-  Attribute a = na.getValue();
-  if (isa<UnitAttr>(a)) { out->kind = ::slm::kAttrInt; out->i = 1; return true; }
-  if (auto i = dyn_cast<IntegerAttr>(a)) { out->kind = ::slm::kAttrInt; out->i = i.getInt(); return true; }
-  if (auto f = dyn_cast<FloatAttr>(a)) { out->kind = ::slm::kAttrFloat; out->f = float(f.getValueAsDouble()); return true; }
-  if (auto s = dyn_cast<StringAttr>(a)) { out->kind = ::slm::kAttrString; out->s = s.str(); return true; }
-  if (auto e = dyn_cast<ElementsAttr>(a)) {
-    out->kind = ::slm::kAttrTensor;
-    return addConstant(e, opName + "." + out->name, &out->tensor) && (g.tensors[out->tensor].used = true);
-  }
-  if (auto arr = dyn_cast<ArrayAttr>(a)) {
-    out->kind = ::slm::kAttrInts;
-    for (Attribute el : arr) {
-      if (auto i = dyn_cast<IntegerAttr>(el)) { out->ints.push_back(i.getInt()); continue; }
-      if (auto f = dyn_cast<FloatAttr>(el)) { out->kind = ::slm::kAttrFloats; out->floats.push_back(float(f.getValueAsDouble())); continue; }
-      if (auto s = dyn_cast<StringAttr>(el)) { out->kind = ::slm::kAttrStrings; out->strings.push_back(s.str()); continue; }
-      return fail("op '" + opName + "': attribute '" + out->name + "' holds an unsupported array element");
-    }
-    return true;
-  }
-  return fail("op '" + opName + "': attribute '" + out->name + "' has an unsupported kind");
-}
-
-// Maps the op's ODS operands back to ONNX positions (absent optionals become -1).
-std::vector<int> positions(const char *kinds, ArrayRef<int32_t> segments, ValueRange values,
-                           const llvm::DenseMap<Value, int> &index) {
-  std::vector<int> out;
-  size_t n = strlen(kinds), v = 0;
-  size_t singles = std::count(kinds, kinds + n, 's');
-  for (size_t k = 0; k < n; ++k) {
-    size_t count = 1;
-    if (!segments.empty()) count = size_t(segments[k]);
-    else if (kinds[k] != 's') count = values.size() - singles; // the one flexible slot
-    if (count == 0) out.push_back(-1);
-    for (size_t c = 0; c < count && v < values.size(); ++c, ++v) out.push_back(index.lookup(values[v]));
-  }
-  while (!out.empty() && out.back() == -1) out.pop_back();
-  return out;
-}
-
-// Kernel key and operand layout of an op: ONNX mirrors use the generated layout table; slm's
-// own ops (domain "slm", kernel key "slm.<name>") treat each operand segment as optional.
+// Kernel key, positions and attributes of an op (KernelBridge.h); constant attributes (tensors)
+// become constant tensors of the graph.
 bool GraphBuilder::addOp(Operation *op) {
   ArtifactOp a;
-  a.kind = op->getName().stripDialect().str();
+  slm::KernelLayout layout = slm::kernelLayout(op);
+  a.kind = layout.kind;
+  a.domain = layout.domain;
   a.name = a.kind;
   if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) a.name = n.str();
-  ArrayRef<int32_t> inSeg, outSeg;
-  if (auto s = op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes")) inSeg = s.asArrayRef();
-  if (auto s = op->getAttrOfType<DenseI32ArrayAttr>("resultSegmentSizes")) outSeg = s.asArrayRef();
-  std::string inKinds, outKinds;
-  const slm::OnnxOpInfo *info = slm::lookupOnnxOpInfo(a.kind);
-  bool onnxMirror = info && a.kind[0] >= 'A' && a.kind[0] <= 'Z';
-  if (onnxMirror) {
-    inKinds = info->operandKinds;
-    outKinds = info->resultKinds;
-  } else {
-    a.domain = "slm";
-    inKinds.assign(inSeg.empty() ? op->getNumOperands() : inSeg.size(), inSeg.empty() ? 's' : 'o');
-    outKinds.assign(outSeg.empty() ? op->getNumResults() : outSeg.size(), outSeg.empty() ? 's' : 'o');
-  }
-  std::string key = a.domain.empty() ? a.kind : a.domain + "." + a.kind;
+  std::string key = layout.key();
   a.kernel = ::slm::find_ref_kernel(key.c_str());
   if (!a.kernel) return fail("node '" + a.name + "': op " + key + " has no kernel for this target");
   auto attn = dyn_cast<slm::AttentionOp>(op);
@@ -200,26 +119,21 @@ bool GraphBuilder::addOp(Operation *op) {
     }
     addTensor(op->getResult(i), valueName(op->getResult(i), op, i), StorageKind::Arena);
   }
-  a.inputs = positions(inKinds.c_str(), inSeg, op->getOperands(), index);
-  a.outputs = positions(outKinds.c_str(), outSeg, op->getResults(), index);
+  for (int v : layout.inputs) a.inputs.push_back(v < 0 ? -1 : index.lookup(op->getOperand(unsigned(v))));
+  for (int v : layout.outputs) a.outputs.push_back(v < 0 ? -1 : index.lookup(op->getResult(unsigned(v))));
   for (int idx : a.inputs)
     if (idx >= 0) g.tensors[idx].used = true;
-  for (NamedAttribute na : op->getAttrs()) {
-    StringRef n = na.getName().getValue();
-    if (n == "operandSegmentSizes" || n == "resultSegmentSizes" || n == slm::kNodeNameAttr ||
-        n == slm::kOutputNamesAttr)
-      continue;
+  std::vector<slm::KernelAttr> attrs;
+  if (std::string e = slm::kernelAttrs(op, &attrs); !e.empty()) return fail("op '" + a.name + "': " + e);
+  for (slm::KernelAttr &k : attrs) {
     ArtifactAttr attr;
-    if (n == slm::kOpsetAttr) {
-      attr.name = "__opset";
-      attr.kind = ::slm::kAttrInt;
-      attr.i = cast<IntegerAttr>(na.getValue()).getInt();
-    } else if (!convertAttr(a.name, na, &attr)) {
-      return false;
+    static_cast<slm::KernelAttr &>(attr) = std::move(k);
+    if (attr.kind == ::slm::kAttrTensor) {
+      if (!addConstant(attr.tensor, a.name + "." + attr.name, &attr.index)) return false;
+      g.tensors[attr.index].used = true;
     }
     a.attrs.push_back(std::move(attr));
   }
-  std::sort(a.attrs.begin(), a.attrs.end(), [](const ArtifactAttr &x, const ArtifactAttr &y) { return x.name < y.name; });
   g.ops.push_back(std::move(a));
   return true;
 }
@@ -296,7 +210,7 @@ flatbuffers::Offset<::slm::fb::Attr> writeAttr(flatbuffers::FlatBufferBuilder &f
   return ::slm::fb::CreateAttrDirect(fbb, a.name.c_str(), ::slm::fb::AttrKind(a.kind), a.i, a.f,
                                    a.kind == ::slm::kAttrString ? a.s.c_str() : nullptr,
                                    a.kind == ::slm::kAttrInts ? &a.ints : nullptr,
-                                   a.kind == ::slm::kAttrFloats ? &a.floats : nullptr, a.tensor,
+                                   a.kind == ::slm::kAttrFloats ? &a.floats : nullptr, a.index,
                                    a.kind == ::slm::kAttrStrings ? &strs : nullptr);
 }
 

@@ -73,7 +73,7 @@ void buildAttrs(State &st, const ArtifactOp &op) {
     if (a.kind == ::slm::kAttrFloats) { o.floats = a.floats.data(); o.count = a.floats.size(); }
     if (a.kind == ::slm::kAttrTensor) {
       auto t = std::make_unique<::slm::Tensor>();
-      toTensor(st.g.tensors[a.tensor], *t);
+      toTensor(st.g.tensors[a.index], *t);
       o.tensor = t.get();
       st.attrTensors.push_back(std::move(t));
     }

@@ -54,8 +54,8 @@ struct OpQuery {
         c.strings = strs.back().data();
         c.count = a.strings.size();
       }
-      if (a.kind == SLM_PROVIDER_ATTR_TENSOR && a.tensor >= 0) {
-        attrTensors.push_back(view(a.tensor));
+      if (a.kind == SLM_PROVIDER_ATTR_TENSOR && a.index >= 0) {
+        attrTensors.push_back(view(a.index));
         c.tensor = &attrTensors.back();
       }
       attrs.push_back(c);
@@ -151,7 +151,7 @@ bool partitionForTarget(ArtifactGraph &g, const TargetInfo &target, std::vector<
     for (int idx : op.inputs)
       if (idx >= 0) g.tensors[size_t(idx)].used = true;
     for (const auto &a : op.attrs)
-      if (a.kind == ::slm::kAttrTensor && a.tensor >= 0) g.tensors[size_t(a.tensor)].used = true;
+      if (a.kind == ::slm::kAttrTensor && a.index >= 0) g.tensors[size_t(a.index)].used = true;
   }
   std::string list;
   for (auto &[key, n] : claimed) list += (list.empty() ? "" : ", ") + key + " x" + std::to_string(n);

@@ -35,6 +35,7 @@ const std::vector<PassEntry> &passList() {
       {"slm-fuse-matmul", [] { return createFuseMatMul(); }},
       {"slm-fuse-conv", [] { return createFuseConv(); }},
       {"slm-fold", [] { return createFold(); }},
+      {"slm-fold-constants", [] { return createFoldConstants(); }},
       {"slm-kv-cache-state", [] { return createKvCacheState(); }, true},
   };
   return kPasses;

@@ -82,8 +82,10 @@ struct FoldReshapeChain : RewritePattern {
   }
 };
 
+} // namespace
+
 // Erases slm ops whose results are unused (they have no side effects; ONNX mirrors are not marked Pure).
-void eraseDeadOps(func::FuncOp func) {
+void eraseUnusedSlmOps(func::FuncOp func) {
   for (bool changed = true; changed;) {
     changed = false;
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(func.getBody().front()))) {
@@ -94,12 +96,14 @@ void eraseDeadOps(func::FuncOp func) {
   }
 }
 
+namespace {
+
 struct FoldPass : impl::FoldBase<FoldPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<DropNoopCast, DropBroadcastUnsqueeze, FoldReshapeChain>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) return signalPassFailure();
-    if (!getOperation().getBody().empty()) eraseDeadOps(getOperation());
+    if (!getOperation().getBody().empty()) eraseUnusedSlmOps(getOperation());
   }
 };
 

@@ -11,4 +11,7 @@ namespace slmc {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/common/Passes.h.inc"
+
+// Erases slm ops whose results are unused (slm-fold and slm-fold-constants end with it).
+void eraseUnusedSlmOps(mlir::func::FuncOp func);
 } // namespace slmc

@@ -49,4 +49,33 @@ def Fold : Pass<"slm-fold", "mlir::func::FuncOp"> {
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 
+def FoldConstants : Pass<"slm-fold-constants", "mlir::func::FuncOp"> {
+  let summary = "Evaluate ops on constants with the reference kernels; fold static Shapes";
+  let description = [{
+    - An op whose operands are all `slm.constant` is evaluated at compile time by the reference
+      kernel the runtime would run and replaced by constants (shape arithmetic, weight
+      transposes, Casts of constants, ...). A result above 65536 elements is folded only when
+      the constant operands that die with the op free as many bytes, so folding never grows the
+      weights.
+    - `Shape` of a statically shaped tensor becomes a constant, so its Gather/Concat/Reshape
+      arithmetic folds too.
+    Runs after the fusion passes, whose matchers read the exporters' own patterns.
+
+    Before:
+    ```mlir
+    %s = "slm.Shape"(%x) : (tensor<2x8xf32>) -> tensor<2xi64>
+    %d = "slm.Gather"(%s, %one) {axis = 0} : (tensor<2xi64>, tensor<i64>) -> tensor<i64>
+    %t = "slm.Transpose"(%w) {perm = [1, 0]} : (tensor<4x8xf32>) -> tensor<8x4xf32>
+    ```
+    After:
+    ```mlir
+    %d = slm.constant dense<8> : tensor<i64> : tensor<i64>
+    %t = slm.constant dense<...> : tensor<8x4xf32> : tensor<8x4xf32>
+    ```
+    Left alone: an op with a non-constant operand, a Shape of a dynamically shaped tensor, an
+    Expand of a small constant to a large result.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
 #endif // SLM_COMMON_PASSES
