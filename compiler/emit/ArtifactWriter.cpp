@@ -418,7 +418,9 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   stats->weightsBytes = g.weightsBytes;
   stats->arenaBytes = g.arenaBytes;
   stats->codeBytes = g.code.size();
-  return writeFile(outPath, fbb.GetBufferPointer(), fbb.GetSize(), g, &stats->fileBytes, error);
+  if (writeFile(outPath, fbb.GetBufferPointer(), fbb.GetSize(), g, &stats->fileBytes, error)) return true;
+  stats->outputFailed = true;
+  return false;
 }
 
 } // namespace slmc

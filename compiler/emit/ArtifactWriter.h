@@ -24,6 +24,7 @@ struct EmitStats {
   size_t ops = 0, tensors = 0;
   uint64_t weightsBytes = 0, arenaBytes = 0, fileBytes = 0, codeBytes = 0;
   std::vector<std::string> notes; // e.g. default dim bounds chosen
+  bool outputFailed = false;      // the error is writing the output file (disk full, EFBIG), not the model
 };
 
 // Lowers @main to the artifact graph, infers bounds, plans memory and writes `outPath`

@@ -160,6 +160,10 @@ int compileModel(const CompileOptions &options) {
   EmitStats stats;
   std::string error;
   if (!writeArtifact(*imported.module, emit, options.output, &stats, &error)) {
+    if (stats.outputFailed) { // the model was fine; the environment refused the file
+      llvm::errs() << "slmc: error: " << error << "\n";
+      return kExitRuntime;
+    }
     llvm::errs() << "slmc: error: " << options.input << ": " << error << "\n";
     return kExitBadInput;
   }

@@ -125,8 +125,8 @@ def atomic(args):
 
     p = subprocess.run(compile_cmd(args.slmc, model, out), preexec_fn=limit_fsize_ignore, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
-    if p.returncode <= 0 or "model.slm" not in p.stderr:
-        raise AssertionError(f"(b) expected a non-zero exit naming model.slm, got {p.returncode}: {p.stderr[-300:]}")
+    if p.returncode != 1 or "model.slm" not in p.stderr:  # 1: a run-time (environment) failure, not bad input
+        raise AssertionError(f"(b) expected exit 1 naming model.slm, got {p.returncode}: {p.stderr[-300:]}")
     if sha(out) != old or leftovers(os.path.dirname(out), keep):
         raise AssertionError(f"(b) failed write left {leftovers(os.path.dirname(out), keep)} or changed the artifact")
     print(f"PASS atomic (b) failed write: exit {p.returncode}, '{p.stderr.strip().splitlines()[-1]}', nothing left")

@@ -63,7 +63,8 @@ static void k_block(const slm_gemm_f32_args_t *p, int64_t k0, int64_t kc, int lo
       break;
     for (int64_t m = 0; m < p->M; m += MR) {
       int64_t mr = p->M - m < MR ? p->M - m : MR;
-      const float *a = p->A + m * p->lda + k0, *b = p->B + k0 * p->ldb + n;
+      /* K == 0: A and B are empty (possibly NULL) and never read; offsetting NULL is UB in C. */
+      const float *a = p->K ? p->A + m * p->lda + k0 : p->A, *b = p->K ? p->B + k0 * p->ldb + n : p->B;
       float *c = p->C + m * p->ldc + n;
       /* Constant NV per call so the compiler unrolls the vector loops into registers. */
       switch (nv) {
@@ -96,7 +97,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
   for (; n + 16 <= p->n_end; n += 16) {
     float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
                           vdupq_n_f32(0.0f)};
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb) {
       float32x4_t a = vdupq_n_f32(p->A[k]);
       for (int j = 0; j < 4; ++j)
@@ -111,7 +112,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
   }
   for (; n + 4 <= p->n_end; n += 4) {
     float32x4_t acc = vdupq_n_f32(0.0f);
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb)
       acc = vfmaq_f32(acc, vdupq_n_f32(p->A[k]), vld1q_f32(b));
     if (p->accumulate)

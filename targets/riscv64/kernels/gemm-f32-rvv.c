@@ -53,7 +53,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
   for (int64_t n = p->n_begin; n < p->n_end; n += (int64_t)vl) {
     vl = __riscv_vsetvl_e32m8((size_t)(p->n_end - n));
     vfloat32m8_t acc = __riscv_vfmv_v_f_f32m8(0.0f, vl);
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL (offsetting NULL is UB in C) */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb)
       acc = __riscv_vfmacc_vf_f32m8(acc, p->A[k], __riscv_vle32_v_f32m8(b, vl), vl);
     if (p->accumulate)
@@ -74,8 +74,8 @@ void slm_gemm_f32__rvv(const slm_gemm_f32_args_t *p) {
     for (int64_t k0 = 0; k0 < p->K || k0 == 0; k0 += KC) {
       int64_t kc = p->K - k0 < KC ? p->K - k0 : KC;
       for (int64_t m = 0; m < p->M; m += MR)
-        tile(p->M - m < MR ? p->M - m : MR, vl, kc, p->A + m * p->lda + k0, p->lda,
-             p->B + k0 * p->ldb + n, p->ldb, p->C + m * p->ldc + n, p->ldc,
+        tile(p->M - m < MR ? p->M - m : MR, vl, kc, p->K ? p->A + m * p->lda + k0 : p->A, p->lda,
+             p->K ? p->B + k0 * p->ldb + n : p->B, p->ldb, p->C + m * p->ldc + n, p->ldc,
              k0 > 0 || p->accumulate);
       if (p->K == 0)
         break;

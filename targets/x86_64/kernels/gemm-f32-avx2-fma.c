@@ -47,7 +47,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
   int64_t n = p->n_begin;
   for (; n + 32 <= p->n_end; n += 32) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb) {
       __m256 a = _mm256_broadcast_ss(p->A + k);
       for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 8 * j), acc[j]);
@@ -61,7 +61,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
   for (; n < p->n_end; n += 8) {
     __m256i m = tail_mask(p->n_end - n);
     __m256 acc = _mm256_setzero_ps();
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb)
       acc = _mm256_fmadd_ps(_mm256_broadcast_ss(p->A + k), _mm256_maskload_ps(b, m), acc);
     if (p->accumulate) acc = _mm256_add_ps(acc, _mm256_maskload_ps(p->C + n, m));

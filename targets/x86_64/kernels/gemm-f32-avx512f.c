@@ -107,7 +107,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
   int64_t n = p->n_begin;
   for (; n + 64 <= p->n_end; n += 64) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb) {
       __m512 a = _mm512_set1_ps(p->A[k]);
       for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(a, _mm512_loadu_ps(b + 16 * j), acc[j]);
@@ -122,7 +122,7 @@ static void gemv(const slm_gemm_f32_args_t *p) {
     int64_t nr = p->n_end - n < 16 ? p->n_end - n : 16;
     __mmask16 m = (__mmask16)(nr == 16 ? 0xffff : (1u << nr) - 1);
     __m512 acc = _mm512_setzero_ps();
-    const float *b = p->B + n;
+    const float *b = p->K ? p->B + n : p->B; /* K == 0: B may be NULL */
     for (int64_t k = 0; k < p->K; ++k, b += p->ldb)
       acc = _mm512_fmadd_ps(_mm512_set1_ps(p->A[k]), _mm512_maskz_loadu_ps(m, b), acc);
     if (p->accumulate) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, p->C + n));
