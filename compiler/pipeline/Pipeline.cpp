@@ -133,10 +133,7 @@ int compileModel(const CompileOptions &options) {
       return kExitRuntime;
     }
   }
-  if (mlir::failed(runQuantization(*imported.module, options))) {
-    llvm::errs() << "slmc: error: " << options.input << ": quantization failed\n";
-    return kExitRuntime;
-  }
+  if (int rc = quantizeWithinBudget(*imported.module, options); rc != kExitOk) return rc;
   if (!options.quantize.empty()) printQuantReport(*imported.module, llvm::errs());
   EmitOptions emit;
   emit.target = &resolvedTarget;

@@ -25,6 +25,8 @@ struct CompileOptions {
   std::string prune;                   // "" or SPEC[,SPEC]: ffn:F, heads:F (structured, before quantization)
   std::string calibrationData;         // folder of .npy input sets: activation importance + pruning error
   bool pruneBiasCorrection = false;    // fold removed channels' mean contribution into the next bias
+  double maxAccuracyDrop = -1;         // --max-accuracy-drop: budget for the first output's relative L2 error (< 0: none)
+  bool accuracyBackoff = true;         // keep the worst layers in float until the budget is met (--no-accuracy-backoff: fail)
   bool kvState = false;                // --kv-cache=state: attention KV caches become session state (slm-kv-cache-state)
   int threads = 1;                     // compiler threads (MLIR's pool); 0: all cores. Never changes the bytes
 };

@@ -2,6 +2,8 @@
 // host, the slm-prune-heads/slm-prune-ffn passes, and the per-layer report.
 #include "pipeline/Prune.h"
 
+#include "pipeline/Calibration.h"
+
 #include "emit/ArtifactWriter.h"
 #include "import/OnnxImporter.h"
 #include "passes/prune/Passes.h"
@@ -59,143 +61,6 @@ std::string parseSpec(const std::string &text, PruneSpec *spec) {
   return "";
 }
 
-const TargetInfo *hostTarget() {
-#if defined(__x86_64__)
-  return findTarget("x86_64");
-#elif defined(__aarch64__)
-  return findTarget("arm64");
-#elif defined(__riscv)
-  return findTarget("riscv64");
-#else
-  return nullptr;
-#endif
-}
-
-// ---- calibration sets
-
-struct CalibSet {
-  std::string name;
-  std::vector<slm_tools::HostTensor> inputs; // HostTensor::name = the input's name (file stem)
-};
-
-std::vector<std::string> sortedEntries(const std::string &dir, bool wantDirs) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec)) {
-    bool isDir = llvm::sys::fs::is_directory(it->path());
-    if (isDir == wantDirs && (isDir || llvm::StringRef(it->path()).ends_with(".npy"))) out.push_back(it->path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string loadSet(const std::string &dir, CalibSet *set) {
-  set->name = dir;
-  for (const std::string &file : sortedEntries(dir, false)) {
-    slm_tools::HostTensor t;
-    std::string err;
-    if (!slm_tools::read_tensor_file(file, &t, &err)) return err;
-    t.name = llvm::sys::path::stem(file).str();
-    set->inputs.push_back(std::move(t));
-  }
-  return "";
-}
-
-// DIR holds `<input name>.npy` files (one set) or one folder of them per set.
-std::string loadCalibration(const std::string &dir, std::vector<CalibSet> *sets) {
-  if (!llvm::sys::fs::is_directory(dir)) return "--calibration-data " + dir + ": not a directory";
-  if (!sortedEntries(dir, false).empty()) {
-    sets->emplace_back();
-    return loadSet(dir, &sets->back());
-  }
-  for (const std::string &sub : sortedEntries(dir, true)) {
-    if (sortedEntries(sub, false).empty()) continue;
-    sets->emplace_back();
-    if (std::string err = loadSet(sub, &sets->back()); !err.empty()) return err;
-  }
-  if (sets->empty()) return "--calibration-data " + dir + ": no .npy input files (DIR/<input>.npy or DIR/<set>/<input>.npy)";
-  return "";
-}
-
-// ---- running a module on the host
-
-using Outputs = std::vector<slm_tools::HostTensor>; // one run's outputs, in artifact order
-
-// An input a set leaves out is fed empty along its first symbolic dim that is not a batch dim
-// (an LM's empty KV cache); anything else must be given.
-std::string emptyInput(const slm_tensor_info_t &info, slm_tensor_t *t) {
-  t->dtype = info.dtype;
-  t->rank = info.rank;
-  bool zeroed = false;
-  for (int d = 0; d < info.rank; ++d) {
-    const char *name = info.dim_names ? info.dim_names[d] : nullptr;
-    t->dims[d] = info.max_dims[d];
-    if (name && llvm::StringRef(name).contains("batch")) t->dims[d] = 1;
-    else if (name && !zeroed) t->dims[d] = 0, zeroed = true;
-  }
-  t->data = nullptr;
-  t->nbytes = 0;
-  return zeroed ? "" : std::string("no file for input '") + info.name + "' (only inputs with a symbolic dim may be left out)";
-}
-
-std::string runOnHost(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
-                      std::vector<Outputs> *runs) {
-  const TargetInfo *host = hostTarget();
-  if (!host) return "calibration needs a host target (x86_64, arm64 or riscv64)";
-  llvm::SmallString<128> path;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("slmc-prune", "slm", path))
-    return "cannot create a temporary file: " + ec.message();
-  EmitOptions emit;
-  emit.target = host;
-  emit.dimBounds = options.dimBounds;
-  EmitStats stats;
-  std::string err;
-  if (!writeArtifact(module, emit, path.str().str(), &stats, &err)) {
-    llvm::sys::fs::remove(path);
-    return err;
-  }
-  slm_model_t *model = nullptr;
-  slm_session_t *session = nullptr;
-  auto done = [&](std::string msg) {
-    if (session) slm_session_free(session);
-    if (model) slm_model_free(model);
-    llvm::sys::fs::remove(path);
-    return msg;
-  };
-  if (slm_model_load_file(path.c_str(), &model) != SLM_OK || slm_session_create(model, nullptr, &session) != SLM_OK)
-    return done(slm_last_error());
-  for (const CalibSet &set : sets) {
-    for (size_t i = 0; i < slm_model_input_count(model); ++i) {
-      slm_tensor_info_t info;
-      slm_model_input_info(model, i, &info);
-      slm_tensor_t value{};
-      auto given = std::find_if(set.inputs.begin(), set.inputs.end(),
-                                [&](const slm_tools::HostTensor &t) { return t.name == info.name; });
-      if (given == set.inputs.end()) {
-        if (std::string why = emptyInput(info, &value); !why.empty()) return done(set.name + ": " + why);
-      } else {
-        value.dtype = given->dtype;
-        value.rank = int32_t(given->dims.size());
-        for (size_t d = 0; d < given->dims.size() && d < SLM_MAX_RANK; ++d) value.dims[d] = given->dims[d];
-        value.data = given->data.data();
-        value.nbytes = given->data.size();
-      }
-      if (slm_session_set_input(session, info.name, &value) != SLM_OK) return done(set.name + ": " + slm_last_error());
-    }
-    if (slm_session_reset_state(session) != SLM_OK || slm_session_run(session) != SLM_OK)
-      return done(set.name + ": " + slm_last_error());
-    Outputs outs(slm_model_output_count(model));
-    for (size_t i = 0; i < outs.size(); ++i) {
-      slm_tensor_t t;
-      if (slm_session_get_output(session, i, &t) != SLM_OK ||
-          !slm_tools::host_tensor_from_slm(t, "output", &outs[i], &err))
-        return done(set.name + ": " + (err.empty() ? slm_last_error() : err));
-    }
-    runs->push_back(std::move(outs));
-  }
-  return done("");
-}
-
 func::FuncOp mainFunc(ModuleOp m) { return m.lookupSymbol<func::FuncOp>("main"); }
 
 // Appends `values` as results of @main (after the model's own outputs).
@@ -220,8 +85,6 @@ std::map<int64_t, slm::FusedMatMulOp> taggedSites(ModuleOp m) {
   return sites;
 }
 
-const float *floats(const slm_tools::HostTensor &t) { return reinterpret_cast<const float *>(t.data.data()); }
-size_t count(const slm_tools::HostTensor &t) { return t.dtype == SLM_DTYPE_FLOAT32 ? t.data.size() / 4 : 0; }
 
 // E[x^2] and E[x] per last-axis channel of every consumer's input over all calibration tokens,
 // attached to the consumer for the passes. Returns the consumers' outputs (reference for the
@@ -269,30 +132,6 @@ std::string gatherStatistics(ModuleOp module, const CompileOptions &options, con
   }
   return "";
 }
-
-struct ErrorSum {
-  double diff2 = 0, ref2 = 0, maxAbs = 0;
-  int64_t agree = 0, rows = 0, compared = 0;
-  void add(const slm_tools::HostTensor &got, const slm_tools::HostTensor &ref, bool top1) {
-    ++compared;
-    size_t n = std::min(count(got), count(ref));
-    for (size_t i = 0; i < n; ++i) {
-      double d = double(floats(got)[i]) - floats(ref)[i];
-      diff2 += d * d;
-      ref2 += double(floats(ref)[i]) * floats(ref)[i];
-      maxAbs = std::max(maxAbs, std::fabs(d));
-    }
-    if (!top1 || ref.dims.empty()) return;
-    size_t v = size_t(ref.dims.back());
-    for (size_t r = 0; v && r + v <= n; r += v) {
-      auto a = std::max_element(floats(got) + r, floats(got) + r + v) - (floats(got) + r);
-      auto e = std::max_element(floats(ref) + r, floats(ref) + r + v) - (floats(ref) + r);
-      agree += a == e;
-      ++rows;
-    }
-  }
-  double rel() const { return ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2); }
-};
 
 // Runs the pruned module on the same sets; writes each report row's "output_rel_error" (the
 // consumer's output, i.e. the residual stream after the block, against the unpruned model's) and
@@ -369,8 +208,9 @@ template <typename T> T field(DictionaryAttr d, llvm::StringRef name) { return d
 
 std::string checkPruneOptions(const CompileOptions &o) {
   if (o.prune.empty()) {
-    if (!o.calibrationData.empty() || o.pruneBiasCorrection)
-      return "--calibration-data and --prune-bias-correction need --prune";
+    if (o.pruneBiasCorrection) return "--prune-bias-correction needs --prune";
+    if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0)
+      return "--calibration-data is used by --prune and --max-accuracy-drop; give one of them";
     return "";
   }
   if (o.pruneBiasCorrection && o.calibrationData.empty())

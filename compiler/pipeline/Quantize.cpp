@@ -1,13 +1,18 @@
-// `--quantize`: validates the scheme, runs slm-quantize-weights, and renders its per-layer report.
+// `--quantize`: validates the scheme, runs slm-quantize-weights (within --max-accuracy-drop), and renders its
+// per-layer report.
 #include "pipeline/Quantize.h"
 
+#include "pipeline/Calibration.h"
 #include "passes/quant/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FormatVariadic.h"
-
-#include <cstdio>
 #include "llvm/Support/JSON.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 namespace slmc {
 namespace {
@@ -27,10 +32,12 @@ template <typename T> T field(mlir::DictionaryAttr d, llvm::StringRef name) { re
 
 std::string checkQuantOptions(const CompileOptions &o) {
   if (o.quantize.empty()) {
-    if (o.groupSize >= 0 || o.asymmetric || !o.keepFloat.empty())
-      return "--group-size, --asymmetric and --keep-float need --quantize";
+    if (o.groupSize >= 0 || o.asymmetric || !o.keepFloat.empty() || o.maxAccuracyDrop >= 0)
+      return "--group-size, --asymmetric, --keep-float and --max-accuracy-drop need --quantize";
     return "";
   }
+  if (o.maxAccuracyDrop >= 0 && o.calibrationData.empty())
+    return "--max-accuracy-drop needs --calibration-data DIR (the inputs the quantized model is measured on)";
   static const char *kAvailable = "(available: w8, w4, w8a8, w4a8, fp16, bf16)";
   if (o.quantize == "int8") return "--quantize=int8 is not implemented yet " + std::string(kAvailable);
   if (o.quantize != "w8" && o.quantize != "w4" && o.quantize != "w8a8" && o.quantize != "w4a8" && o.quantize != "fp16" &&
@@ -59,6 +66,156 @@ mlir::LogicalResult runQuantization(mlir::ModuleOp module, const CompileOptions 
   return pm.run(module);
 }
 
+namespace {
+
+std::string regexEscape(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    if (std::strchr(".^$|()[]{}*+?\\", c)) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Quantizable layers of a quantized module's report, largest relative weight error first.
+std::vector<std::string> layersByWeightError(mlir::ModuleOp q) {
+  std::vector<std::pair<double, std::string>> rows;
+  if (mlir::ArrayAttr report = reportOf(q))
+    for (mlir::Attribute a : report) {
+      auto d = llvm::cast<mlir::DictionaryAttr>(a);
+      if (field<mlir::StringAttr>(d, "skipped")) continue;
+      rows.push_back({field<mlir::FloatAttr>(d, "rel_rms_error").getValueAsDouble(), field<mlir::StringAttr>(d, "layer").str()});
+    }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto &x, const auto &y) { return x.first > y.first; });
+  std::vector<std::string> out;
+  for (auto &r : rows) out.push_back(r.second);
+  return out;
+}
+
+// The first output's error of `module` quantized with `o` against the float runs `ref`.
+std::string measure(mlir::ModuleOp module, const CompileOptions &o, const std::vector<CalibSet> &sets,
+                    const std::vector<Outputs> &ref, ErrorSum *err) {
+  std::vector<Outputs> runs;
+  if (std::string e = runOnHost(module, o, sets, &runs); !e.empty()) return e;
+  for (size_t r = 0; r < runs.size(); ++r)
+    if (!runs[r].empty() && !ref[r].empty()) err->add(runs[r][0], ref[r][0], ref[r][0].dims.size() >= 2);
+  return "";
+}
+
+} // namespace
+
+int quantizeWithinBudget(mlir::ModuleOp module, const CompileOptions &o) {
+  if (o.maxAccuracyDrop < 0) {
+    if (mlir::succeeded(runQuantization(module, o))) return kExitOk;
+    llvm::errs() << "slmc: error: " << o.input << ": quantization failed\n";
+    return kExitRuntime;
+  }
+  std::vector<CalibSet> sets;
+  std::vector<Outputs> ref;
+  if (std::string e = loadCalibration(o.calibrationData, &sets); !e.empty()) {
+    llvm::errs() << "slmc: error: " << e << "\n";
+    return kExitBadInput;
+  }
+  if (std::string e = runOnHost(module, o, sets, &ref); !e.empty()) {
+    llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
+    return kExitBadInput;
+  }
+  auto outName = [&] {
+    auto f = module.lookupSymbol<mlir::func::FuncOp>("main");
+    auto n = f && f.getNumResults() ? f.getResultAttrOfType<mlir::StringAttr>(0, "slm.name") : mlir::StringAttr();
+    return n ? n.str() : std::string("output 0");
+  }();
+  char budget[32];
+  std::snprintf(budget, sizeof budget, "%g", o.maxAccuracyDrop);
+  // One attempt: quantize a clone with the `count` worst layers of `ranking` kept in float, measure it.
+  std::vector<std::string> ranking;
+  auto attempt = [&](size_t count, mlir::OwningOpRef<mlir::ModuleOp> *q, ErrorSum *err) -> int {
+    CompileOptions qo = o;
+    std::string backoff;
+    for (size_t i = 0; i < count; ++i) backoff += (backoff.empty() ? "^(" : "|") + regexEscape(ranking[i]);
+    if (!backoff.empty()) backoff += ")$";
+    qo.keepFloat = o.keepFloat.empty() ? backoff : backoff.empty() ? o.keepFloat : "(" + o.keepFloat + ")|" + backoff;
+    *q = mlir::OwningOpRef<mlir::ModuleOp>(llvm::cast<mlir::ModuleOp>(module->clone()));
+    if (mlir::failed(runQuantization(**q, qo))) {
+      llvm::errs() << "slmc: error: " << o.input << ": quantization failed\n";
+      return kExitRuntime;
+    }
+    if (std::string e = measure(**q, o, sets, ref, err); !e.empty()) {
+      llvm::errs() << "slmc: error: measuring the quantized model on the calibration data: " << e << "\n";
+      return kExitRuntime;
+    }
+    llvm::errs() << llvm::formatv("slmc: accuracy: {0} layer(s) kept in float: '{1}' relative error {2:e3} (budget "
+                                  "{3}){4} on {5} calibration set(s)\n",
+                                  count, outName, err->rel(), budget,
+                                  err->rows ? llvm::formatv(", top-1 agreement {0:f4}", double(err->agree) / err->rows).str()
+                                            : std::string(),
+                                  sets.size());
+    return kExitOk;
+  };
+  mlir::OwningOpRef<mlir::ModuleOp> best;
+  ErrorSum err;
+  if (int rc = attempt(0, &best, &err); rc != kExitOk) return rc;
+  ranking = layersByWeightError(*best);
+  size_t kept = 0;
+  if (err.rel() > o.maxAccuracyDrop) {
+    if (!o.accuracyBackoff) {
+      llvm::errs() << llvm::formatv("slmc: error: the quantized model's '{0}' relative error {1:e3} exceeds "
+                                    "--max-accuracy-drop {2} (--no-accuracy-backoff: no layer kept in float)\n",
+                                    outName, err.rel(), budget);
+      return kExitRuntime;
+    }
+    // Double the float layers until the budget holds, then bisect down to the fewest that meet it.
+    size_t fail = 0, pass = 0;
+    for (size_t n = 1;; n = std::min(ranking.size(), n * 2)) {
+      mlir::OwningOpRef<mlir::ModuleOp> q;
+      ErrorSum e;
+      if (int rc = attempt(n, &q, &e); rc != kExitOk) return rc;
+      if (e.rel() <= o.maxAccuracyDrop) {
+        pass = n, best = std::move(q);
+        break;
+      }
+      fail = n;
+      if (n == ranking.size()) {
+        llvm::errs() << llvm::formatv("slmc: error: the quantized model's '{0}' relative error {1:e3} exceeds "
+                                      "--max-accuracy-drop {2} even with all {3} quantized layers kept in float "
+                                      "(what remains is not from weight quantization, e.g. int8 activations)\n",
+                                      outName, e.rel(), budget, ranking.size());
+        return kExitRuntime;
+      }
+    }
+    while (pass - fail > 1) {
+      size_t mid = fail + (pass - fail) / 2;
+      mlir::OwningOpRef<mlir::ModuleOp> q;
+      ErrorSum e;
+      if (int rc = attempt(mid, &q, &e); rc != kExitOk) return rc;
+      if (e.rel() <= o.maxAccuracyDrop) pass = mid, best = std::move(q);
+      else fail = mid;
+    }
+    kept = pass;
+    if (kept == ranking.size())
+      llvm::errs() << "slmc: warning: --max-accuracy-drop " << budget
+                   << " kept every quantizable layer in float: the artifact is not quantized\n";
+  }
+  // Keep the chosen quantization: move its body and attributes into the caller's module.
+  module.getBody()->getOperations().clear();
+  module.getBody()->getOperations().splice(module.getBody()->end(), best->getBody()->getOperations());
+  module->setAttrs(best->getOperation()->getAttrDictionary());
+  if (kept) { // the report says why those layers stayed float
+    mlir::Builder b(module.getContext());
+    llvm::SmallVector<mlir::Attribute> rows;
+    for (mlir::Attribute a : reportOf(module)) {
+      auto d = llvm::cast<mlir::DictionaryAttr>(a);
+      mlir::NamedAttrList f(d);
+      if (std::find(ranking.begin(), ranking.begin() + kept, field<mlir::StringAttr>(d, "layer").str()) !=
+          ranking.begin() + kept)
+        f.set("skipped", b.getStringAttr(std::string("kept in float to meet --max-accuracy-drop ") + budget));
+      rows.push_back(f.getDictionary(module.getContext()));
+    }
+    module->setAttr(kQuantReportAttr, b.getArrayAttr(rows));
+  }
+  return kExitOk;
+}
+
 void printQuantReport(mlir::ModuleOp module, llvm::raw_ostream &os) {
   mlir::ArrayAttr report = reportOf(module);
   if (!report) return;
@@ -81,8 +238,9 @@ void printQuantReport(mlir::ModuleOp module, llvm::raw_ostream &os) {
     before += b;
     after += f;
     std::string note = skipped ? "skipped: " + skipped.str()
-                               : llvm::formatv("max |w - q(w)| = {0:e2}",
-                                               field<mlir::FloatAttr>(d, "max_abs_error").getValueAsDouble()).str();
+                               : llvm::formatv("max |w - q(w)| = {0:e2}, |w - q(w)|/|w| = {1:e2}",
+                                               field<mlir::FloatAttr>(d, "max_abs_error").getValueAsDouble(),
+                                               field<mlir::FloatAttr>(d, "rel_rms_error").getValueAsDouble()).str();
     row(field<mlir::StringAttr>(d, "layer").str(), shape, field<mlir::StringAttr>(d, "scheme").str(),
         std::to_string(field<mlir::IntegerAttr>(d, "group_size").getInt()), std::to_string(b), std::to_string(f), note);
   }
@@ -103,7 +261,8 @@ std::string quantReportJson(mlir::ModuleOp module) {
                              {"group_size", field<mlir::IntegerAttr>(d, "group_size").getInt()},
                              {"bytes_before", field<mlir::IntegerAttr>(d, "bytes_before").getInt()},
                              {"bytes_after", field<mlir::IntegerAttr>(d, "bytes_after").getInt()},
-                             {"max_abs_error", field<mlir::FloatAttr>(d, "max_abs_error").getValueAsDouble()}};
+                             {"max_abs_error", field<mlir::FloatAttr>(d, "max_abs_error").getValueAsDouble()},
+                             {"rel_rms_error", field<mlir::FloatAttr>(d, "rel_rms_error").getValueAsDouble()}};
       if (auto s = field<mlir::StringAttr>(d, "skipped")) row["skipped"] = s.str();
       rows.push_back(std::move(row));
     }

@@ -19,7 +19,8 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
-          [--quantize=w8|w4|w8a8|w4a8|fp16|bf16 [--group-size=G] [--asymmetric] [--keep-float=RE]]
+          [--quantize=w8|w4|w8a8|w4a8|fp16|bf16 [--group-size=G] [--asymmetric] [--keep-float=RE]
+                      [--max-accuracy-drop=X --calibration-data DIR [--no-accuracy-backoff]]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
           [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
@@ -69,6 +70,11 @@ int cmdCompile(int argc, char **argv) {
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
       "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
+      "max-accuracy-drop", po::value(&opt.maxAccuracyDrop),
+      "budget X for the first output's relative L2 error ||q - f|| / ||f|| against the float model on "
+      "--calibration-data; layers with the largest relative weight error are kept in float (1, 2, 4, ...) until it "
+      "is met, else exit 1")(
+      "no-accuracy-backoff", "with --max-accuracy-drop: fail (exit 1) instead of keeping layers in float")(
       "cpu", po::value(&opt.cpu), "CPU to compile for (LLVM name, e.g. skylake-avx512, cortex-a76, or native); "
       "its features become required at run time")(
       "features", po::value(&opt.features), "+a,-b: features on top of the CPU's (see `slmc targets`); "
@@ -112,6 +118,9 @@ int cmdCompile(int argc, char **argv) {
     opt.dimBounds[d.substr(0, eq)] = v;
   }
   if (opt.threads < 0) return usageError("--threads must be 0 (all cores) or a positive count");
+  opt.accuracyBackoff = !vm.count("no-accuracy-backoff");
+  if (vm.count("max-accuracy-drop") && !(opt.maxAccuracyDrop >= 0))
+    return usageError("--max-accuracy-drop must be a relative error >= 0 (e.g. 0.05)");
   if (kvCache != "io" && kvCache != "state") return usageError("--kv-cache must be io or state, not '" + kvCache + "'");
   opt.kvState = kvCache == "state";
   return slmc::compileModel(opt);

@@ -47,14 +47,15 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   SmallVector<Attribute> report;
 
   void record(OpBuilder &b, const std::string &layer, ArrayRef<int64_t> shape, const std::string &scheme,
-              int64_t before, int64_t after, const std::string &reason, double maxErr = 0) {
+              int64_t before, int64_t after, const std::string &reason, double maxErr = 0, double relErr = 0) {
     SmallVector<NamedAttribute> f{b.getNamedAttr("layer", b.getStringAttr(layer)),
                                   b.getNamedAttr("shape", b.getI64ArrayAttr(shape)),
                                   b.getNamedAttr("scheme", b.getStringAttr(scheme)),
                                   b.getNamedAttr("group_size", b.getI64IntegerAttr(groupSize)),
                                   b.getNamedAttr("bytes_before", b.getI64IntegerAttr(before)),
                                   b.getNamedAttr("bytes_after", b.getI64IntegerAttr(after)),
-                                  b.getNamedAttr("max_abs_error", b.getF64FloatAttr(maxErr))};
+                                  b.getNamedAttr("max_abs_error", b.getF64FloatAttr(maxErr)),
+                                  b.getNamedAttr("rel_rms_error", b.getF64FloatAttr(relErr))};
     if (!reason.empty()) f.push_back(b.getNamedAttr("skipped", b.getStringAttr(reason)));
     report.push_back(b.getDictionaryAttr(f));
   }
@@ -92,9 +93,10 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   uint16_t toHalf(float v) const { return storage == "f16" ? ::slm::float_to_half(v) : ::slm::float_to_bf16(v); }
   float fromHalf(uint16_t h) const { return storage == "f16" ? ::slm::half_to_float(h) : ::slm::bf16_to_float(h); }
 
-  double storageError(const std::vector<float> &values) const {
-    double e = 0;
-    for (float v : values) e = std::max(e, double(std::fabs(v - fromHalf(toHalf(v)))));
+  // Rounding error of storing `values` in the half type (max |w - h(w)| and the relative RMS).
+  QuantizedMatrix storageError(const std::vector<float> &values) const {
+    QuantizedMatrix e;
+    for (float v : values) e.track(v, fromHalf(toHalf(v)));
     return e;
   }
 
@@ -116,11 +118,12 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   // The slm.matmul_a8 form of a matmul by w[K, N] (already [K, N]); its report size in bytes.
   Operation *buildMatMulA8(OpBuilder &b, Operation *op, Value a, const std::vector<float> &values, int64_t k,
                            int64_t n, const std::string &layer, ValueRange epilogue,
-                           ArrayRef<NamedAttribute> actAttrs, int64_t *after, double *maxErr) {
+                           ArrayRef<NamedAttribute> actAttrs, int64_t *after, double *maxErr, double *relErr) {
     int64_t kp, group;
     QuantizedMatrix q = quantizeForMatMulA8(values.data(), k, n, quantScheme(), &kp, &group);
     *after = int64_t(q.codes.size() + q.scales.size() * 2);
     *maxErr = q.maxAbsError;
+    *relErr = q.relRmsError();
     Location loc = op->getLoc();
     Operation *rows = quantizeRows(b, loc, a, k, kp, group);
     Value codes = makeConstant(b, loc, {q.rows, q.cols}, b.getIntegerType(8, false), q.codes.data(), q.codes.size(),
@@ -207,7 +210,8 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     }
     if (!storage.empty()) {
       buildMatMulHw(b, op, a, values, k, n, layer, epilogue, actAttrs);
-      record(b, layer, {k, n}, scheme(), before, k * n * 2, "", storageError(values));
+      QuantizedMatrix e = storageError(values);
+      record(b, layer, {k, n}, scheme(), before, k * n * 2, "", e.maxAbsError, e.relRmsError());
       return;
     }
     if (actBits == 8) {
@@ -218,9 +222,9 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       SmallVector<Value> epi(epilogue.begin(), epilogue.end());
       while (epi.size() < 3) epi.push_back(Value());
       int64_t after = 0;
-      double maxErr = 0;
-      replaceKeepingNames(op, buildMatMulA8(b, op, a, values, k, n, layer, epi, actAttrs, &after, &maxErr));
-      record(b, layer, {k, n}, scheme(), before, after, "", maxErr);
+      double maxErr = 0, relErr = 0;
+      replaceKeepingNames(op, buildMatMulA8(b, op, a, values, k, n, layer, epi, actAttrs, &after, &maxErr, &relErr));
+      record(b, layer, {k, n}, scheme(), before, after, "", maxErr, relErr);
       return;
     }
     QuantizedMatrix q = quantizeForMatMul(values.data(), k, n, quantScheme());
@@ -246,7 +250,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
                                          b.getNamedAttr("n", b.getI64IntegerAttr(n))},
                                         actAttrs);
     replaceKeepingNames(op, newOp);
-    record(b, layer, {k, n}, scheme(), before, after, "", q.maxAbsError);
+    record(b, layer, {k, n}, scheme(), before, after, "", q.maxAbsError, q.relRmsError());
   }
 
   void quantizeGather(slm::OnnxGatherOp op) {
@@ -291,7 +295,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     state.addAttribute("d", b.getI64IntegerAttr(d));
     replaceKeepingNames(op, b.create(state));
     record(b, layer, {v, d}, scheme() + (q.zeros.empty() && !symmetric ? " (symmetric: gather)" : ""), before,
-           int64_t(q.codes.size() + q.scales.size() * 2), "", q.maxAbsError);
+           int64_t(q.codes.size() + q.scales.size() * 2), "", q.maxAbsError, q.relRmsError());
   }
 
   void runOnOperation() override {

@@ -86,7 +86,7 @@ QuantizedMatrix quantizeForMatMul(const float *w, int64_t k, int64_t n, const Qu
       for (int64_t r = k0; r < k0 + len; ++r) {
         int code = codeOf(w[r * n + c], p, s);
         storeCode(m.codes.data() + r * m.cols, c, code, s.bits);
-        m.maxAbsError = std::max(m.maxAbsError, double(std::fabs(w[r * n + c] - dequant(code, p))));
+        m.track(w[r * n + c], dequant(code, p));
       }
     }
   }
@@ -113,7 +113,7 @@ QuantizedMatrix quantizeForGather(const float *t, int64_t v, int64_t d, const Qu
       for (int64_t c = c0; c < c0 + len; ++c) {
         int code = codeOf(t[r * d + c], p, sym);
         storeCode(m.codes.data() + r * m.cols, c, code, s.bits);
-        m.maxAbsError = std::max(m.maxAbsError, double(std::fabs(t[r * d + c] - dequant(code, p))));
+        m.track(t[r * d + c], dequant(code, p));
       }
     }
   return m;
@@ -153,7 +153,7 @@ QuantizedMatrix quantizeForMatMulA8(const float *w, int64_t k, int64_t n, const 
       uint8_t *base = m.codes.data() + strip * m.cols;
       for (int64_t r = k0; r < k0 + len; ++r) {
         int code = codeOf(w[r * n + c], p, sym);
-        m.maxAbsError = std::max(m.maxAbsError, double(std::fabs(w[r * n + c] - dequant(code, p))));
+        m.track(w[r * n + c], dequant(code, p));
         if (s.bits == 8) {
           base[(r / 4) * 64 + lane * 4 + r % 4] = uint8_t(code + 128);
         } else {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace slmc {
@@ -19,6 +21,16 @@ struct QuantizedMatrix {
   int64_t rows = 0, cols = 0;     // shape of the packed code matrix
   int64_t scaleRows = 0, scaleCols = 0;
   double maxAbsError = 0;         // largest |w - dequant(q)| over the matrix
+  double errSq = 0, refSq = 0;    // sums of (w - dequant(q))^2 and w^2
+
+  void track(float w, float dq) {
+    double d = double(w) - dq;
+    maxAbsError = std::max(maxAbsError, std::fabs(d));
+    errSq += d * d;
+    refSq += double(w) * w;
+  }
+  // ||w - dequant(q)|| / ||w|| over the matrix.
+  double relRmsError() const { return refSq > 0 ? std::sqrt(errSq / refSq) : std::sqrt(errSq); }
 };
 
 // Weight w[K, N] (row-major) for y = x @ w: groups along K per column; codes [K, packed N],

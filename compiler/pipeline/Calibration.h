@@ -1,0 +1,66 @@
+// Calibration data and host runs: `--calibration-data` sets, running a module through the runtime
+// on this machine, and comparing outputs. Shared by `--prune` and `--max-accuracy-drop`.
+#pragma once
+
+#include "pipeline/Pipeline.h"
+#include "pipeline/Targets.h"
+
+#include "tensor_io.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+// The built-in target of the machine the compiler runs on (null on other ISAs).
+const TargetInfo *hostTarget();
+
+struct CalibSet {
+  std::string name;
+  std::vector<slm_tools::HostTensor> inputs; // HostTensor::name = the input's name (file stem)
+};
+
+// DIR holds `<input name>.npy` files (one set) or one folder of them per set; "" or the problem.
+std::string loadCalibration(const std::string &dir, std::vector<CalibSet> *sets);
+
+using Outputs = std::vector<slm_tools::HostTensor>; // one run's outputs, in artifact order
+
+// Emits `module` for the host into a temporary artifact and runs it once per set (each from a reset
+// session; an input a set leaves out is fed empty along its first non-batch symbolic dim, e.g. an
+// LM's KV cache). "" or the problem.
+std::string runOnHost(mlir::ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                      std::vector<Outputs> *runs);
+
+const float *floats(const slm_tools::HostTensor &t);
+size_t count(const slm_tools::HostTensor &t); // float32 elements (0 for other dtypes)
+
+// Accumulated error of outputs against reference outputs: relative L2, max |diff|, top-1 agreement
+// over the last axis.
+struct ErrorSum {
+  double diff2 = 0, ref2 = 0, maxAbs = 0;
+  int64_t agree = 0, rows = 0, compared = 0;
+  void add(const slm_tools::HostTensor &got, const slm_tools::HostTensor &ref, bool top1) {
+    ++compared;
+    size_t n = std::min(count(got), count(ref));
+    for (size_t i = 0; i < n; ++i) {
+      double d = double(floats(got)[i]) - floats(ref)[i];
+      diff2 += d * d;
+      ref2 += double(floats(ref)[i]) * floats(ref)[i];
+      maxAbs = std::max(maxAbs, std::fabs(d));
+    }
+    if (!top1 || ref.dims.empty()) return;
+    size_t v = size_t(ref.dims.back());
+    for (size_t r = 0; v && r + v <= n; r += v) {
+      auto a = std::max_element(floats(got) + r, floats(got) + r + v) - (floats(got) + r);
+      auto e = std::max_element(floats(ref) + r, floats(ref) + r + v) - (floats(ref) + r);
+      agree += a == e;
+      ++rows;
+    }
+  }
+  double rel() const { return ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2); }
+};
+
+
+} // namespace slmc
