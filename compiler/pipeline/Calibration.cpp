@@ -2,6 +2,10 @@
 #include "pipeline/Calibration.h"
 
 #include "emit/ArtifactWriter.h"
+#include "import/OnnxImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 
 #include "slm_runtime.h"
 
@@ -157,5 +161,17 @@ std::string runOnHost(ModuleOp module, const CompileOptions &options, const std:
 
 const float *floats(const slm_tools::HostTensor &t) { return reinterpret_cast<const float *>(t.data.data()); }
 size_t count(const slm_tools::HostTensor &t) { return t.dtype == SLM_DTYPE_FLOAT32 ? t.data.size() / 4 : 0; }
+
+void appendResults(ModuleOp m, ArrayRef<Value> values) {
+  func::FuncOp f = m.lookupSymbol<func::FuncOp>("main");
+  Operation *ret = f.getBody().front().getTerminator();
+  Builder b(m.getContext());
+  for (Value v : values) {
+    unsigned idx = ret->getNumOperands();
+    ret->insertOperands(idx, v);
+    f.insertResult(idx, v.getType(),
+                   b.getDictionaryAttr(b.getNamedAttr(kArgNameAttr, b.getStringAttr("__calibration." + std::to_string(idx)))));
+  }
+}
 
 } // namespace slmc

@@ -33,6 +33,9 @@ using Outputs = std::vector<slm_tools::HostTensor>; // one run's outputs, in art
 std::string runOnHost(mlir::ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
                       std::vector<Outputs> *runs);
 
+// Appends `values` to @main's results (named __calibration.<i>) so a host run returns them too.
+void appendResults(mlir::ModuleOp m, llvm::ArrayRef<mlir::Value> values);
+
 const float *floats(const slm_tools::HostTensor &t);
 size_t count(const slm_tools::HostTensor &t); // float32 elements (0 for other dtypes)
 

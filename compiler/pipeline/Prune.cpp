@@ -64,18 +64,6 @@ std::string parseSpec(const std::string &text, PruneSpec *spec) {
 func::FuncOp mainFunc(ModuleOp m) { return m.lookupSymbol<func::FuncOp>("main"); }
 
 // Appends `values` as results of @main (after the model's own outputs).
-void appendResults(ModuleOp m, ArrayRef<Value> values) {
-  func::FuncOp f = mainFunc(m);
-  Operation *ret = f.getBody().front().getTerminator();
-  Builder b(m.getContext());
-  for (Value v : values) {
-    unsigned idx = ret->getNumOperands();
-    ret->insertOperands(idx, v);
-    f.insertResult(idx, v.getType(),
-                   b.getDictionaryAttr(b.getNamedAttr(kArgNameAttr, b.getStringAttr("__prune." + std::to_string(idx)))));
-  }
-}
-
 // Consumers (down / output projections) by site tag.
 std::map<int64_t, slm::FusedMatMulOp> taggedSites(ModuleOp m) {
   std::map<int64_t, slm::FusedMatMulOp> sites;
@@ -209,8 +197,8 @@ template <typename T> T field(DictionaryAttr d, llvm::StringRef name) { return d
 std::string checkPruneOptions(const CompileOptions &o) {
   if (o.prune.empty()) {
     if (o.pruneBiasCorrection) return "--prune-bias-correction needs --prune";
-    if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0)
-      return "--calibration-data is used by --prune and --max-accuracy-drop; give one of them";
+    if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0 && o.quantize != "int8")
+      return "--calibration-data is used by --prune, --max-accuracy-drop and --quantize=int8; give one of them";
     return "";
   }
   if (o.pruneBiasCorrection && o.calibrationData.empty())

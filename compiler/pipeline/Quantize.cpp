@@ -3,7 +3,10 @@
 #include "pipeline/Quantize.h"
 
 #include "pipeline/Calibration.h"
+#include "passes/common/Passes.h"
 #include "passes/quant/Passes.h"
+#include "passes/quant/WeightQuantizer.h"
+#include "ConstantData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -11,6 +14,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -38,8 +42,14 @@ std::string checkQuantOptions(const CompileOptions &o) {
   }
   if (o.maxAccuracyDrop >= 0 && o.calibrationData.empty())
     return "--max-accuracy-drop needs --calibration-data DIR (the inputs the quantized model is measured on)";
-  static const char *kAvailable = "(available: w8, w4, w8a8, w4a8, fp16, bf16)";
-  if (o.quantize == "int8") return "--quantize=int8 is not implemented yet " + std::string(kAvailable);
+  static const char *kAvailable = "(available: w8, w4, w8a8, w4a8, fp16, bf16, int8)";
+  if (o.quantize == "int8") {
+    if (o.calibrationData.empty())
+      return "--quantize=int8 (static activations) needs --calibration-data DIR to measure the activation ranges";
+    if (o.groupSize >= 0 || o.asymmetric || o.maxAccuracyDrop >= 0)
+      return "--group-size, --asymmetric and --max-accuracy-drop do not apply to --quantize=int8";
+    return "";
+  }
   if (o.quantize != "w8" && o.quantize != "w4" && o.quantize != "w8a8" && o.quantize != "w4a8" && o.quantize != "fp16" &&
       o.quantize != "bf16")
     return "unknown --quantize scheme '" + o.quantize + "' " + kAvailable;
@@ -104,7 +114,103 @@ std::string measure(mlir::ModuleOp module, const CompileOptions &o, const std::v
 
 } // namespace
 
+// --quantize=int8: activation ranges of every Conv / fused_conv(relu) from the calibration sets, then
+// slm-quantize-static + slm-fuse-qdq + slm-fold (QLinearConv islands); a report row per candidate.
+int quantizeStatic(mlir::ModuleOp module, const CompileOptions &o) {
+  std::vector<CalibSet> sets;
+  if (std::string e = loadCalibration(o.calibrationData, &sets); !e.empty()) {
+    llvm::errs() << "slmc: error: " << e << "\n";
+    return kExitBadInput;
+  }
+  mlir::Builder b(module.getContext());
+  llvm::SmallVector<mlir::Operation *> sites;
+  llvm::SmallVector<mlir::Attribute> report;
+  auto row = [&](mlir::Operation *op, const std::string &scheme, int64_t before, int64_t after, const std::string &why) {
+    auto wt = llvm::cast<mlir::RankedTensorType>(op->getOperand(1).getType());
+    auto name = op->getAttrOfType<mlir::StringAttr>(slm::kNodeNameAttr);
+    llvm::SmallVector<mlir::NamedAttribute> f{
+        b.getNamedAttr("layer", b.getStringAttr(name ? name.str() : op->getName().getStringRef().str())),
+        b.getNamedAttr("shape", b.getI64ArrayAttr(wt.getShape())), b.getNamedAttr("scheme", b.getStringAttr(scheme)),
+        b.getNamedAttr("group_size", b.getI64IntegerAttr(0)), b.getNamedAttr("bytes_before", b.getI64IntegerAttr(before)),
+        b.getNamedAttr("bytes_after", b.getI64IntegerAttr(after)), b.getNamedAttr("max_abs_error", b.getF64FloatAttr(0)),
+        b.getNamedAttr("rel_rms_error", b.getF64FloatAttr(0))};
+    if (!why.empty()) f.push_back(b.getNamedAttr("skipped", b.getStringAttr(why)));
+    report.push_back(b.getDictionaryAttr(f));
+  };
+  module.walk([&](mlir::Operation *op) {
+    bool conv = op->getName().getStringRef() == "slm.Conv" || op->getName().getStringRef() == "slm.fused_conv";
+    bool matmul = op->getName().getStringRef() == "slm.fused_matmul" || op->getName().getStringRef() == "slm.MatMul";
+    if (!conv && !matmul) return;
+    auto wt = llvm::dyn_cast<mlir::RankedTensorType>(op->getOperand(1).getType());
+    if (!wt || !wt.hasStaticShape()) return;
+    int64_t bytes = wt.getNumElements() * 4;
+    auto act = op->getAttrOfType<mlir::StringAttr>("activation");
+    if (matmul) row(op, "float", bytes, bytes, "static int8 covers Conv layers; matmuls stay float");
+    else if (!op->getOperand(1).getDefiningOp<slm::ConstantOp>()) row(op, "float", bytes, bytes, "weight is not a constant");
+    else if (act && act.getValue() != "relu" &&
+             !(act.getValue() == "clip" && op->getAttrOfType<mlir::FloatAttr>("clip_min") &&
+               op->getAttrOfType<mlir::FloatAttr>("clip_min").getValueAsDouble() == 0.0))
+      row(op, "float", bytes, bytes, "activation '" + act.str() + "' has no int8 form");
+    else sites.push_back(op);
+  });
+  // Ranges: run a clone whose results also return every site's input and output.
+  for (size_t i = 0; i < sites.size(); ++i) sites[i]->setAttr("slm.static_site", b.getI64IntegerAttr(int64_t(i)));
+  mlir::OwningOpRef<mlir::ModuleOp> probe(llvm::cast<mlir::ModuleOp>(module->clone()));
+  for (mlir::Operation *op : sites) op->removeAttr("slm.static_site");
+  std::vector<mlir::Value> extra(sites.size() * 2);
+  probe->walk([&](mlir::Operation *op) {
+    if (auto tag = op->getAttrOfType<mlir::IntegerAttr>("slm.static_site")) {
+      extra[size_t(tag.getInt()) * 2] = op->getOperand(0);
+      extra[size_t(tag.getInt()) * 2 + 1] = op->getResult(0);
+      op->removeAttr("slm.static_site");
+    }
+  });
+  auto f = probe->lookupSymbol<mlir::func::FuncOp>("main");
+  size_t nOut = f.getNumResults();
+  appendResults(*probe, extra);
+  std::vector<Outputs> runs;
+  if (std::string e = runOnHost(*probe, o, sets, &runs); !e.empty()) {
+    llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
+    return kExitBadInput;
+  }
+  for (size_t i = 0; i < sites.size(); ++i) {
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    for (const Outputs &r : runs)
+      for (int k = 0; k < 2; ++k)
+        for (size_t j = 0; j < count(r[nOut + i * 2 + k]); ++j) {
+          double v = floats(r[nOut + i * 2 + k])[j];
+          lo[k] = std::min(lo[k], v), hi[k] = std::max(hi[k], v);
+        }
+    if (!(lo[0] <= hi[0]) || !(lo[1] <= hi[1])) {
+      row(sites[i], "float", 0, 0, "no calibration values reached it");
+      continue;
+    }
+    sites[i]->setAttr("slm.range_x", b.getF64ArrayAttr({lo[0], hi[0]}));
+    sites[i]->setAttr("slm.range_y", b.getF64ArrayAttr({lo[1], hi[1]}));
+    auto wt = llvm::cast<mlir::RankedTensorType>(sites[i]->getOperand(1).getType());
+    std::vector<float> w = slm::constantFloats(sites[i]->getOperand(1).getDefiningOp<slm::ConstantOp>()), scales;
+    QuantizedMatrix q = quantizePerChannelInt8(w.data(), wt.getDimSize(0), wt.getNumElements() / std::max<int64_t>(1, wt.getDimSize(0)), &scales);
+    row(sites[i], "int8", wt.getNumElements() * 4, wt.getNumElements() + wt.getDimSize(0) * 5, "");
+    auto last = llvm::cast<mlir::DictionaryAttr>(report.back());
+    mlir::NamedAttrList fields(last);
+    fields.set("max_abs_error", b.getF64FloatAttr(q.maxAbsError));
+    fields.set("rel_rms_error", b.getF64FloatAttr(q.relRmsError()));
+    report.back() = fields.getDictionary(module.getContext());
+  }
+  mlir::PassManager pm(module.getContext());
+  pm.addNestedPass<mlir::func::FuncOp>(createQuantizeStatic());
+  pm.addNestedPass<mlir::func::FuncOp>(createFuseQdq());
+  pm.addNestedPass<mlir::func::FuncOp>(createFold());
+  if (mlir::failed(pm.run(module))) {
+    llvm::errs() << "slmc: error: " << o.input << ": static int8 quantization failed\n";
+    return kExitRuntime;
+  }
+  module->setAttr(kQuantReportAttr, b.getArrayAttr(report));
+  return kExitOk;
+}
+
 int quantizeWithinBudget(mlir::ModuleOp module, const CompileOptions &o) {
+  if (o.quantize == "int8") return quantizeStatic(module, o);
   if (o.maxAccuracyDrop < 0) {
     if (mlir::succeeded(runQuantization(module, o))) return kExitOk;
     llvm::errs() << "slmc: error: " << o.input << ": quantization failed\n";

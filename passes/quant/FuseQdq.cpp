@@ -246,10 +246,26 @@ struct MaxPoolOfDequant : OpRewritePattern<slm::OnnxMaxPoolOp> {
   }
 };
 
+// Q(DQ(q, s, z), s, z) → q: requantizing to the same constant scale and zero point is the identity.
+struct CancelRequant : OpRewritePattern<slm::OnnxQuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(slm::OnnxQuantizeLinearOp q, PatternRewriter &rewriter) const override {
+    auto dq = q.getX().getDefiningOp<slm::OnnxDequantizeLinearOp>();
+    if (!dq || dq.getX().getType() != q.getY().getType() || !q.getYZeroPoint() || !dq.getXZeroPoint()) return failure();
+    auto same = [](Value a, Value b) {
+      auto x = constValues(a), y = constValues(b);
+      return x && y && x->size() == 1 && *x == *y;
+    };
+    if (!same(q.getYScale(), dq.getXScale()) || !same(q.getYZeroPoint(), dq.getXZeroPoint())) return failure();
+    rewriter.replaceOp(q, dq.getX());
+    return success();
+  }
+};
+
 struct FuseQdqPass : impl::FuseQdqBase<FuseQdqPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<QdqConv, QdqMatMul, MaxPoolOfDequant>(&getContext());
+    patterns.add<QdqConv, QdqMatMul, MaxPoolOfDequant, CancelRequant>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
   }
 };

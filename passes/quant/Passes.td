@@ -60,8 +60,10 @@ def FuseQdq : Pass<"slm-fuse-qdq", "mlir::func::FuncOp"> {
     here to int32 with that scale. A Relu between the op and QuantizeLinear is dropped when the
     output zero point is the type's minimum (the clamp does the same). MaxPool of a
     DequantizeLinear output becomes DequantizeLinear of an integer MaxPool (max commutes with a
-    positive scale), so a later Conv can read the DequantizeLinear. Anything else (run-time
-    scales, an intermediate with another consumer, a bias Add after MatMul) is left alone.
+    positive scale), so a later Conv can read the DequantizeLinear. A QuantizeLinear of a
+    DequantizeLinear with the same constant per-tensor scale and zero point is dropped (the
+    integer tensor passes through). Anything else (run-time scales, an intermediate with another
+    consumer, a bias Add after MatMul) is left alone.
 
     Before:
     ```mlir
@@ -76,6 +78,39 @@ def FuseQdq : Pass<"slm-fuse-qdq", "mlir::func::FuncOp"> {
     %y = "slm.QLinearConv"(%xq, %xs, %xz, %wq, %ws, %wz, %ys, %yz, %bq) {pads = [1, 1, 1, 1]}
            : (...) -> tensor<1x4x8x8xui8>
     ```
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def QuantizeStatic : Pass<"slm-quantize-static", "mlir::func::FuncOp"> {
+  let summary = "Static int8: Conv (and Conv + Relu) with calibrated activation ranges into QDQ form";
+  let description = [{
+    `slmc compile --quantize=int8 --calibration-data DIR` runs the float model on the calibration
+    sets, records each candidate's input and output ranges as `slm.range_x` / `slm.range_y`
+    (`[min, max]`), then runs this pass, `slm-fuse-qdq` and `slm-fold`. A `slm.Conv` or a
+    `slm.fused_conv` with a Relu (or a Clip from 0, ReLU6: its range is capped at the clip) whose
+    weight is a float32 constant becomes
+    QuantizeLinear → DequantizeLinear (uint8, per tensor, from the range widened to include 0) →
+    Conv on DequantizeLinear of int8 weights (symmetric, per output channel) → Relu →
+    QuantizeLinear → DequantizeLinear; `slm-fuse-qdq` then makes each island one `QLinearConv`
+    (the Relu becomes the output clamp: the range starts at 0) and a DequantizeLinear that feeds
+    a QuantizeLinear with the same scale and zero point disappears. A value's scale and zero
+    point depend only on its range, so a Conv feeding a Conv hands over uint8 directly.
+
+    Before:
+    ```mlir
+    %y = "slm.fused_conv"(%x, %w, %b) {activation = "relu", pads = [1, 1, 1, 1],
+           slm.range_x = [-1.0, 1.0], slm.range_y = [0.0, 6.0]} : (...) -> tensor<1x4x8x8xf32>
+    ```
+    After (this pass):
+    ```mlir
+    %xq = "slm.QuantizeLinear"(%x, %sx, %zx)   %xd = "slm.DequantizeLinear"(%xq, %sx, %zx)
+    %wd = "slm.DequantizeLinear"(%wq, %sw, %zw) {axis = 0 : i64}
+    %c = "slm.Conv"(%xd, %wd, %b) {pads = [1, 1, 1, 1]}   %r = "slm.Relu"(%c)
+    %yq = "slm.QuantizeLinear"(%r, %sy, %zy)   %y = "slm.DequantizeLinear"(%yq, %sy, %zy)
+    ```
+    Left alone (stay float): ops without ranges, other activations (sigmoid, tanh, a Clip not
+    starting at 0), a weight that is not a constant.
   }];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }

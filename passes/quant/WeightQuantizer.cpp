@@ -168,4 +168,25 @@ QuantizedMatrix quantizeForMatMulA8(const float *w, int64_t k, int64_t n, const 
   return m;
 }
 
+
+QuantizedMatrix quantizePerChannelInt8(const float *w, int64_t m, int64_t per, std::vector<float> *channelScales) {
+  QuantizedMatrix q;
+  q.rows = m;
+  q.cols = per;
+  q.codes.resize(size_t(m * per));
+  channelScales->assign(size_t(m), 1.0f);
+  for (int64_t o = 0; o < m; ++o) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < per; ++i) amax = std::max(amax, std::fabs(w[o * per + i]));
+    float s = amax > 0 ? amax / 127.0f : 1.0f;
+    (*channelScales)[size_t(o)] = s;
+    for (int64_t i = 0; i < per; ++i) {
+      long c = std::clamp(std::lround(w[o * per + i] / s), -127L, 127L);
+      q.codes[size_t(o * per + i)] = uint8_t(int8_t(c));
+      q.track(w[o * per + i], float(c) * s);
+    }
+  }
+  return q;
+}
+
 } // namespace slmc
