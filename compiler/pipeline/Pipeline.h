@@ -25,6 +25,7 @@ struct CompileOptions {
   std::string prune;                   // "" or SPEC[,SPEC]: ffn:F, heads:F (structured, before quantization)
   std::string calibrationData;         // folder of .npy input sets: activation importance + pruning error
   bool pruneBiasCorrection = false;    // fold removed channels' mean contribution into the next bias
+  std::string quantMethod = "rtn";     // rtn, or awq (activation-aware scaling first; needs --calibration-data)
   double maxAccuracyDrop = -1;         // --max-accuracy-drop: budget for the first output's relative L2 error (< 0: none)
   bool accuracyBackoff = true;         // keep the worst layers in float until the budget is met (--no-accuracy-backoff: fail)
   bool kvState = false;                // --kv-cache=state: attention KV caches become session state (slm-kv-cache-state)

@@ -2,6 +2,7 @@
 // per-layer report.
 #include "pipeline/Quantize.h"
 
+#include "pipeline/Awq.h"
 #include "pipeline/Calibration.h"
 #include "passes/common/Passes.h"
 #include "passes/quant/Passes.h"
@@ -36,18 +37,21 @@ template <typename T> T field(mlir::DictionaryAttr d, llvm::StringRef name) { re
 
 std::string checkQuantOptions(const CompileOptions &o) {
   if (o.quantize.empty()) {
-    if (o.groupSize >= 0 || o.asymmetric || !o.keepFloat.empty() || o.maxAccuracyDrop >= 0)
-      return "--group-size, --asymmetric, --keep-float and --max-accuracy-drop need --quantize";
+    if (o.groupSize >= 0 || o.asymmetric || !o.keepFloat.empty() || o.maxAccuracyDrop >= 0 || o.quantMethod != "rtn")
+      return "--group-size, --asymmetric, --keep-float, --quant-method and --max-accuracy-drop need --quantize";
     return "";
   }
+  if (o.quantMethod != "rtn" && o.quantMethod != "awq") return "--quant-method must be rtn or awq, not '" + o.quantMethod + "'";
+  if (o.quantMethod == "awq" && (o.calibrationData.empty() || o.quantize == "fp16" || o.quantize == "bf16"))
+    return "--quant-method=awq needs --calibration-data DIR and an integer weight scheme (w8, w4, w8a8, w4a8)";
   if (o.maxAccuracyDrop >= 0 && o.calibrationData.empty())
     return "--max-accuracy-drop needs --calibration-data DIR (the inputs the quantized model is measured on)";
   static const char *kAvailable = "(available: w8, w4, w8a8, w4a8, fp16, bf16, int8)";
   if (o.quantize == "int8") {
     if (o.calibrationData.empty())
       return "--quantize=int8 (static activations) needs --calibration-data DIR to measure the activation ranges";
-    if (o.groupSize >= 0 || o.asymmetric || o.maxAccuracyDrop >= 0)
-      return "--group-size, --asymmetric and --max-accuracy-drop do not apply to --quantize=int8";
+    if (o.groupSize >= 0 || o.asymmetric || o.maxAccuracyDrop >= 0 || o.quantMethod != "rtn")
+      return "--group-size, --asymmetric, --max-accuracy-drop and --quant-method do not apply to --quantize=int8";
     return "";
   }
   if (o.quantize != "w8" && o.quantize != "w4" && o.quantize != "w8a8" && o.quantize != "w4a8" && o.quantize != "fp16" &&
@@ -211,6 +215,8 @@ int quantizeStatic(mlir::ModuleOp module, const CompileOptions &o) {
 
 int quantizeWithinBudget(mlir::ModuleOp module, const CompileOptions &o) {
   if (o.quantize == "int8") return quantizeStatic(module, o);
+  if (o.quantMethod == "awq")
+    if (int rc = applyActivationAwareScaling(module, o); rc != kExitOk) return rc;
   if (o.maxAccuracyDrop < 0) {
     if (mlir::succeeded(runQuantization(module, o))) return kExitOk;
     llvm::errs() << "slmc: error: " << o.input << ": quantization failed\n";

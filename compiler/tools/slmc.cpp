@@ -19,8 +19,8 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
-          [--quantize=w8|w4|w8a8|w4a8|fp16|bf16 [--group-size=G] [--asymmetric] [--keep-float=RE]
-                      [--max-accuracy-drop=X --calibration-data DIR [--no-accuracy-backoff]]]
+          [--quantize=w8|w4|w8a8|w4a8|fp16|bf16|int8 [--group-size=G] [--asymmetric] [--keep-float=RE]
+                      [--quant-method=rtn|awq] [--max-accuracy-drop=X [--no-accuracy-backoff]] [--calibration-data DIR]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
           [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
@@ -70,6 +70,9 @@ int cmdCompile(int argc, char **argv) {
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
       "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
+      "quant-method", po::value(&opt.quantMethod)->default_value("rtn"),
+      "rtn (round to nearest) or awq: activation-aware per-channel scaling searched on --calibration-data, folded "
+      "into the preceding norm or up projection, before rounding")(
       "max-accuracy-drop", po::value(&opt.maxAccuracyDrop),
       "budget X for the first output's relative L2 error ||q - f|| / ||f|| against the float model on "
       "--calibration-data; layers with the largest relative weight error are kept in float (1, 2, 4, ...) until it "

@@ -66,6 +66,17 @@ int64_t packedCols(int64_t cols, int bits) { return bits == 8 ? cols : (cols + 6
 
 } // namespace
 
+void fakeQuantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &s, float *out) {
+  int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(k, 1);
+  for (int64_t k0 = 0; k0 < k; k0 += group) {
+    int64_t len = std::min(group, k - k0);
+    for (int64_t c = 0; c < n; ++c) {
+      GroupParams p = groupParams(w + k0 * n + c, len, n, s);
+      for (int64_t r = k0; r < k0 + len; ++r) out[r * n + c] = dequant(codeOf(w[r * n + c], p, s), p);
+    }
+  }
+}
+
 QuantizedMatrix quantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &s) {
   QuantizedMatrix m;
   int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(k, 1);

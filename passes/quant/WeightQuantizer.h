@@ -51,6 +51,10 @@ QuantizedMatrix quantizeForMatMulA8(const float *w, int64_t k, int64_t n, const 
 // Kp and the kernel group for K and a --group-size (0: per channel); both multiples of 8.
 void a8Geometry(int64_t k, int64_t groupSize, int64_t *paddedK, int64_t *kernelGroup);
 
+// What quantizeForMatMul's codes dequantize to, without packing: out[K, N] = dequant(q(w)) with
+// the same groups and rounding (for searching scales, e.g. activation-aware scaling).
+void fakeQuantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &scheme, float *out);
+
 // Static int8 Conv weights w[M, ...] (M output channels, `per` values each): symmetric per
 // output channel, codes in [-127, 127] (one int8 per value, rows = M, cols = per), float32 scales
 // max|w| / 127 (1 for an all-zero channel) in `channelScales`; the error is tracked.
