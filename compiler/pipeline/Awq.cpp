@@ -1,4 +1,4 @@
-// `--quant-method=awq`: activation-aware per-channel scaling searched on calibration activations.
+// `--quant-method=awq|gptq`: activation-aware scaling or error-compensating rounding on calibration activations.
 #include "pipeline/Awq.h"
 
 #include "pipeline/Calibration.h"
@@ -99,7 +99,158 @@ void replaceConstant(OpBuilder &b, slm::ConstantOp c, const std::vector<float> &
   user->setOperand(operand, fresh);
 }
 
+// Upper Cholesky factor U of the inverse of the symmetric positive definite h (k x k): h^-1 = U^T U.
+// false when h is not positive definite.
+bool inverseCholeskyUpper(std::vector<double> h, int64_t k, std::vector<double> *u) {
+  // h = L L^T
+  for (int64_t j = 0; j < k; ++j) {
+    double d = h[size_t(j * k + j)];
+    for (int64_t p = 0; p < j; ++p) d -= h[size_t(j * k + p)] * h[size_t(j * k + p)];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    h[size_t(j * k + j)] = d;
+    for (int64_t i = j + 1; i < k; ++i) {
+      double v = h[size_t(i * k + j)];
+      for (int64_t p = 0; p < j; ++p) v -= h[size_t(i * k + p)] * h[size_t(j * k + p)];
+      h[size_t(i * k + j)] = v / d;
+    }
+  }
+  // M = L^-1 (lower), then h^-1 = M^T M
+  std::vector<double> m(size_t(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i) {
+    m[size_t(i * k + i)] = 1.0 / h[size_t(i * k + i)];
+    for (int64_t j = 0; j < i; ++j) {
+      double v = 0;
+      for (int64_t p = j; p < i; ++p) v += h[size_t(i * k + p)] * m[size_t(p * k + j)];
+      m[size_t(i * k + j)] = -v / h[size_t(i * k + i)];
+    }
+  }
+  std::vector<double> inv(size_t(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j <= i; ++j) {
+      double v = 0;
+      for (int64_t p = i; p < k; ++p) v += m[size_t(p * k + i)] * m[size_t(p * k + j)];
+      inv[size_t(i * k + j)] = inv[size_t(j * k + i)] = v;
+    }
+  // inv = C C^T (C lower) ; GPTQ wants the upper factor U = C^T... of the form inv = U^T U, i.e. the
+  // Cholesky of inv taken from the last index down so U is upper: compute C lower of the reversed matrix.
+  // Equivalent and simpler: U = chol_upper(inv) with inv = U^T U (standard upper Cholesky).
+  u->assign(size_t(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i) {
+    double d = inv[size_t(i * k + i)];
+    for (int64_t p = 0; p < i; ++p) d -= (*u)[size_t(p * k + i)] * (*u)[size_t(p * k + i)];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    (*u)[size_t(i * k + i)] = d;
+    for (int64_t j = i + 1; j < k; ++j) {
+      double v = inv[size_t(i * k + j)];
+      for (int64_t p = 0; p < i; ++p) v -= (*u)[size_t(p * k + i)] * (*u)[size_t(p * k + j)];
+      (*u)[size_t(i * k + j)] = v / d;
+    }
+  }
+  return true;
+}
+
+QuantScheme schemeOf(const CompileOptions &o, int64_t k) {
+  QuantScheme scheme;
+  scheme.bits = o.quantize == "w8" || o.quantize == "w8a8" ? 8 : 4;
+  scheme.groupSize = o.groupSize >= 0 ? o.groupSize : scheme.bits == 4 ? 32 : 0;
+  scheme.symmetric = !o.asymmetric;
+  if (o.quantize == "w8a8" || o.quantize == "w4a8") { // the int8-activation kernels' own groups
+    int64_t kp, group;
+    a8Geometry(k, scheme.groupSize, &kp, &group);
+    scheme.groupSize = kp == k ? group : -1; // -1: K is padded, the groups do not line up
+    scheme.symmetric = true;
+  }
+  return scheme;
+}
+
 } // namespace
+
+int applyErrorCompensatingRounding(ModuleOp module, const CompileOptions &o) {
+  std::vector<CalibSet> sets;
+  if (std::string e = loadCalibration(o.calibrationData, &sets); !e.empty()) {
+    llvm::errs() << "slmc: error: " << e << "\n";
+    return kExitBadInput;
+  }
+  // Distinct inputs of fused matmuls with constant [K, N] float weights.
+  std::vector<Value> inputs;
+  std::vector<SmallVector<slm::FusedMatMulOp>> users;
+  module.walk([&](slm::FusedMatMulOp mm) {
+    if (!scalableConsumer(mm, mm.getA())) return;
+    auto it = std::find(inputs.begin(), inputs.end(), mm.getA());
+    if (it == inputs.end()) {
+      inputs.push_back(mm.getA());
+      users.emplace_back();
+      it = inputs.end() - 1;
+    }
+    users[size_t(it - inputs.begin())].push_back(mm);
+  });
+  if (inputs.empty()) return kExitOk;
+  Builder tagger(module.getContext());
+  for (size_t i = 0; i < inputs.size(); ++i) users[i][0]->setAttr("slm.gptq_site", tagger.getI64IntegerAttr(int64_t(i)));
+  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
+  for (auto &u : users) u[0]->removeAttr("slm.gptq_site");
+  std::vector<Value> acts(inputs.size());
+  probe->walk([&](slm::FusedMatMulOp mm) {
+    if (auto tag = mm->getAttrOfType<IntegerAttr>("slm.gptq_site")) {
+      acts[size_t(tag.getInt())] = mm.getA();
+      mm->removeAttr("slm.gptq_site");
+    }
+  });
+  size_t nOut = probe->lookupSymbol<func::FuncOp>("main").getNumResults();
+  appendResults(*probe, acts);
+  std::vector<Outputs> runs;
+  if (std::string e = runOnHost(*probe, o, sets, &runs); !e.empty()) {
+    llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
+    return kExitBadInput;
+  }
+  OpBuilder b(module.getContext());
+  int64_t done = 0, skipped = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto t = dyn_cast<RankedTensorType>(inputs[i].getType());
+    int64_t k = t && t.getRank() >= 1 ? t.getDimSize(t.getRank() - 1) : ShapedType::kDynamic;
+    QuantScheme scheme = schemeOf(o, k);
+    if (ShapedType::isDynamic(k) || scheme.groupSize < 0 || !scheme.symmetric) {
+      skipped += int64_t(users[i].size());
+      continue;
+    }
+    std::vector<double> h(size_t(k * k), 0.0);
+    int64_t rows = 0;
+    for (const Outputs &r : runs) {
+      const float *x = floats(r[nOut + i]);
+      int64_t n = int64_t(count(r[nOut + i])) / k;
+      for (int64_t row = 0; row < n; ++row, ++rows)
+        for (int64_t a = 0; a < k; ++a) {
+          double xa = x[row * k + a];
+          if (xa == 0) continue;
+          for (int64_t c = 0; c <= a; ++c) h[size_t(a * k + c)] += xa * x[row * k + c];
+        }
+    }
+    double diag = 0;
+    for (int64_t a = 0; a < k; ++a) {
+      for (int64_t c = 0; c < a; ++c) h[size_t(c * k + a)] = h[size_t(a * k + c)];
+      diag += h[size_t(a * k + a)] / double(k);
+    }
+    for (int64_t a = 0; a < k; ++a) h[size_t(a * k + a)] += 0.01 * diag + 1e-8; // damping, and dead channels
+    std::vector<double> u;
+    if (rows == 0 || !inverseCholeskyUpper(std::move(h), k, &u)) {
+      skipped += int64_t(users[i].size());
+      continue;
+    }
+    for (slm::FusedMatMulOp mm : users[i]) {
+      auto c = constOf(mm.getB());
+      std::vector<float> w = slm::constantFloats(c);
+      gptqQuantizeForMatMul(w.data(), k, int64_t(w.size()) / k, scheme, u);
+      replaceConstant(b, c, w, mm, 1);
+      ++done;
+    }
+  }
+  if (o.verbose)
+    llvm::errs() << "slmc: gptq: " << done << " matmul weight(s) rounded with error compensation, " << skipped
+                 << " left to round-to-nearest\n";
+  return kExitOk;
+}
 
 int applyActivationAwareScaling(ModuleOp module, const CompileOptions &o) {
   std::vector<CalibSet> sets;

@@ -1,4 +1,4 @@
-// `--quant-method=awq`: activation-aware scaling of weights before round-to-nearest quantization.
+// `--quant-method=awq|gptq`: calibration-aware weight rewrites before round-to-nearest quantization.
 #pragma once
 
 #include "pipeline/Pipeline.h"
@@ -16,5 +16,12 @@ namespace slmc {
 // spends its resolution on the channels the activations make important. Returns an ExitCode
 // (reports each group's alpha on stderr with -v).
 int applyActivationAwareScaling(mlir::ModuleOp module, const CompileOptions &options);
+
+// GPTQ-style error-compensating rounding: for every fused matmul with a constant [K, N] weight,
+// H = X^T X of its input over the calibration rows (damped by 1% of its mean diagonal) and the
+// weight rounded row by row with the scheme's groups, each row's error spread over the rows not
+// yet rounded (gptqQuantizeForMatMul); the weight constant is replaced by the rounded values, which
+// the quantizer then stores. Matmuls sharing an input share H. Returns an ExitCode.
+int applyErrorCompensatingRounding(mlir::ModuleOp module, const CompileOptions &options);
 
 } // namespace slmc

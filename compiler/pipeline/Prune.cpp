@@ -197,8 +197,8 @@ template <typename T> T field(DictionaryAttr d, llvm::StringRef name) { return d
 std::string checkPruneOptions(const CompileOptions &o) {
   if (o.prune.empty()) {
     if (o.pruneBiasCorrection) return "--prune-bias-correction needs --prune";
-    if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0 && o.quantize != "int8" && o.quantMethod != "awq")
-      return "--calibration-data is used by --prune, --max-accuracy-drop, --quant-method=awq and --quantize=int8; give one of them";
+    if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0 && o.quantize != "int8" && o.quantMethod == "rtn")
+      return "--calibration-data is used by --prune, --max-accuracy-drop, --quant-method=awq|gptq and --quantize=int8; give one of them";
     return "";
   }
   if (o.pruneBiasCorrection && o.calibrationData.empty())

@@ -41,9 +41,10 @@ std::string checkQuantOptions(const CompileOptions &o) {
       return "--group-size, --asymmetric, --keep-float, --quant-method and --max-accuracy-drop need --quantize";
     return "";
   }
-  if (o.quantMethod != "rtn" && o.quantMethod != "awq") return "--quant-method must be rtn or awq, not '" + o.quantMethod + "'";
-  if (o.quantMethod == "awq" && (o.calibrationData.empty() || o.quantize == "fp16" || o.quantize == "bf16"))
-    return "--quant-method=awq needs --calibration-data DIR and an integer weight scheme (w8, w4, w8a8, w4a8)";
+  if (o.quantMethod != "rtn" && o.quantMethod != "awq" && o.quantMethod != "gptq")
+    return "--quant-method must be rtn, awq or gptq, not '" + o.quantMethod + "'";
+  if (o.quantMethod != "rtn" && (o.calibrationData.empty() || o.quantize == "fp16" || o.quantize == "bf16"))
+    return "--quant-method=" + o.quantMethod + " needs --calibration-data DIR and an integer weight scheme (w8, w4, w8a8, w4a8)";
   if (o.maxAccuracyDrop >= 0 && o.calibrationData.empty())
     return "--max-accuracy-drop needs --calibration-data DIR (the inputs the quantized model is measured on)";
   static const char *kAvailable = "(available: w8, w4, w8a8, w4a8, fp16, bf16, int8)";
@@ -217,6 +218,8 @@ int quantizeWithinBudget(mlir::ModuleOp module, const CompileOptions &o) {
   if (o.quantize == "int8") return quantizeStatic(module, o);
   if (o.quantMethod == "awq")
     if (int rc = applyActivationAwareScaling(module, o); rc != kExitOk) return rc;
+  if (o.quantMethod == "gptq")
+    if (int rc = applyErrorCompensatingRounding(module, o); rc != kExitOk) return rc;
   if (o.maxAccuracyDrop < 0) {
     if (mlir::succeeded(runQuantization(module, o))) return kExitOk;
     llvm::errs() << "slmc: error: " << o.input << ": quantization failed\n";

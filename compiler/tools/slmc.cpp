@@ -20,7 +20,7 @@ constexpr const char *kUsage = R"(usage: slmc <command> [options]
 commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
           [--quantize=w8|w4|w8a8|w4a8|fp16|bf16|int8 [--group-size=G] [--asymmetric] [--keep-float=RE]
-                      [--quant-method=rtn|awq] [--max-accuracy-drop=X [--no-accuracy-backoff]] [--calibration-data DIR]]
+                      [--quant-method=rtn|awq|gptq] [--max-accuracy-drop=X [--no-accuracy-backoff]] [--calibration-data DIR]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
           [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
@@ -71,8 +71,9 @@ int cmdCompile(int argc, char **argv) {
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
       "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
       "quant-method", po::value(&opt.quantMethod)->default_value("rtn"),
-      "rtn (round to nearest) or awq: activation-aware per-channel scaling searched on --calibration-data, folded "
-      "into the preceding norm or up projection, before rounding")(
+      "rtn (round to nearest); awq: activation-aware per-channel scaling searched on --calibration-data, folded "
+      "into the preceding norm or up projection, before rounding; gptq: error-compensating rounding row by row with "
+      "H = X^T X of the calibration inputs")(
       "max-accuracy-drop", po::value(&opt.maxAccuracyDrop),
       "budget X for the first output's relative L2 error ||q - f|| / ||f|| against the float model on "
       "--calibration-data; layers with the largest relative weight error are kept in float (1, 2, 4, ...) until it "

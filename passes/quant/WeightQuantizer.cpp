@@ -77,6 +77,43 @@ void fakeQuantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantSche
   }
 }
 
+void gptqQuantizeForMatMul(float *w, int64_t k, int64_t n, const QuantScheme &s, const std::vector<double> &u) {
+  int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(k, 1);
+  std::vector<GroupParams> params(static_cast<size_t>(n));
+  // Row of each column's group peak, which keeps the extreme code (-8, or +-127): the scale that
+  // round-to-nearest later derives from the rounded group is then the one used here, so it
+  // re-encodes these values exactly.
+  std::vector<int64_t> peakRow(static_cast<size_t>(n));
+  std::vector<int> peakCode(static_cast<size_t>(n));
+  std::vector<double> err(static_cast<size_t>(n));
+  for (int64_t r = 0; r < k; ++r) {
+    if (r % group == 0) {
+      int64_t len = std::min(group, k - r);
+      for (int64_t c = 0; c < n; ++c) {
+        params[size_t(c)] = groupParams(w + r * n + c, len, n, s);
+        int64_t best = r;
+        for (int64_t i = r; i < r + len; ++i)
+          if (std::fabs(w[i * n + c]) > std::fabs(w[best * n + c])) best = i;
+        peakRow[size_t(c)] = best;
+        peakCode[size_t(c)] = codeOf(w[best * n + c], params[size_t(c)], s);
+      }
+    }
+    double d = u[size_t(r * k + r)];
+    for (int64_t c = 0; c < n; ++c) {
+      int code = r == peakRow[size_t(c)] ? peakCode[size_t(c)] : codeOf(w[r * n + c], params[size_t(c)], s);
+      float q = dequant(code, params[size_t(c)]);
+      err[size_t(c)] = (double(w[r * n + c]) - q) / d;
+      w[r * n + c] = q;
+    }
+    for (int64_t j = r + 1; j < k; ++j) {
+      double f = u[size_t(r * k + j)];
+      if (f == 0) continue;
+      float *row = w + j * n;
+      for (int64_t c = 0; c < n; ++c) row[c] -= float(f * err[size_t(c)]);
+    }
+  }
+}
+
 QuantizedMatrix quantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &s) {
   QuantizedMatrix m;
   int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(k, 1);

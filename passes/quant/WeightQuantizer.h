@@ -55,6 +55,14 @@ void a8Geometry(int64_t k, int64_t groupSize, int64_t *paddedK, int64_t *kernelG
 // the same groups and rounding (for searching scales, e.g. activation-aware scaling).
 void fakeQuantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &scheme, float *out);
 
+// Error-compensating rounding (GPTQ) of w[K, N] for y = x @ w, in place: the rows (input
+// channels) are rounded one at a time with the same groups, parameters and codes as
+// quantizeForMatMul, and each row's rounding error is pushed onto the rows not yet rounded
+// through `u`, the upper Cholesky factor of the inverse of H = X^T X (K x K, row-major) of
+// calibration inputs X. Each group's peak keeps its extreme code, so on return w holds values that
+// quantizeForMatMul encodes exactly (same scales, same codes). Symmetric schemes only.
+void gptqQuantizeForMatMul(float *w, int64_t k, int64_t n, const QuantScheme &scheme, const std::vector<double> &u);
+
 // Static int8 Conv weights w[M, ...] (M output channels, `per` values each): symmetric per
 // output channel, codes in [-127, 127] (one int8 per value, rows = M, cols = per), float32 scales
 // max|w| / 127 (1 for an all-zero channel) in `channelScales`; the error is tracked.

@@ -1,11 +1,14 @@
-"""`slmc compile --quantize=w4 --quant-method=awq --calibration-data DIR` on a model built to need it.
+"""`slmc compile --quantize=w4 --quant-method=awq|gptq --calibration-data DIR` on a model built to need it.
 
 The model (written here with onnx.helper, seeded): y = RMSNorm(x) @ W, where the norm's scale makes
-four activation channels 20x larger than the rest, as trained LMs do. Round-to-nearest w4 then
+four activation channels 20x larger than the rest, and the inputs lie near a 16-dimensional
+subspace (correlated channels), as in trained LMs. Round-to-nearest w4 then
 wastes its groups' range on the weight rows those channels read; activation-aware scaling moves
 that range into the norm. On inputs outside the calibration sets, the AWQ artifact's output error
 against fp32 (numpy, from `slmc run`) must be at most 0.7x RTN's (the model has one group, so this
-is AWQ's scale search alone; measured 0.53x), and the quant table must still report the layer as w4.
+is AWQ's scale search alone). GPTQ's error-compensating rounding, which uses the correlations, must
+do the same.
+The quant table must still report the layer as w4 for both.
 
   awq_check.py --slmc SLMC --work DIR
 """
@@ -65,30 +68,35 @@ def main():
     rng = np.random.default_rng(5)
     model = os.path.join(args.work, "awq.onnx")
     make_model(model, rng)
+    mix = rng.standard_normal((16, K)) / 4.0  # activations live near a 16-dim subspace, as in trained LMs
+
     def sets(prefix, n):
         out = []
         for i in range(n):
             d = os.path.join(args.work, prefix, f"s{i}")
             os.makedirs(d, exist_ok=True)
-            np.save(os.path.join(d, "x.npy"), rng.standard_normal((1, T, K)).astype(np.float32))
+            x = rng.standard_normal((1, T, 16)) @ mix + 0.1 * rng.standard_normal((1, T, K))
+            np.save(os.path.join(d, "x.npy"), x.astype(np.float32))
             out.append(d)
         return out
-    cal, test = sets("cal", 8), sets("test", 4)
+    cal, test = sets("cal", 16), sets("test", 4)
     arts = {}
-    for method, extra in (("fp32", []), ("rtn", ["--quantize=w4"]),
-                          ("awq", ["--quantize=w4", "--quant-method=awq", "--calibration-data", os.path.join(args.work, "cal")])):
+    calib = ["--calibration-data", os.path.join(args.work, "cal")]
+    for method, extra in (("fp32", []), ("rtn", ["--quantize=w4"]), ("awq", ["--quantize=w4", "--quant-method=awq", *calib]),
+                          ("gptq", ["--quantize=w4", "--quant-method=gptq", *calib])):
         arts[method] = os.path.join(args.work, method + ".slm")
         r = run([args.slmc, "compile", model, "-o", arts[method], "-v", *extra])
-        if method == "awq" and "slmc: awq:" not in r.stderr:
-            sys.exit("FAIL: no AWQ group reported:\n" + r.stderr)
+        if method in ("awq", "gptq") and f"slmc: {method}:" not in r.stderr:
+            sys.exit(f"FAIL: no {method} step reported:\n" + r.stderr)
         if method != "fp32" and "w4" not in run([args.slmc, "inspect", arts[method], "--json"]).stdout:
             sys.exit(f"FAIL: {method}: the layer is not w4")
     ref = outputs(args, arts["fp32"], test)
-    err = {m: float(np.linalg.norm(outputs(args, arts[m], test) - ref) / np.linalg.norm(ref)) for m in ("rtn", "awq")}
-    print(f"relative output error vs fp32 on unseen inputs: rtn {err['rtn']:.4g}, awq {err['awq']:.4g}")
-    if not err["awq"] <= 0.7 * err["rtn"]:
-        sys.exit(f"FAIL: awq error {err['awq']} is not at most 0.7x rtn's {err['rtn']}")
-    print("awq_check: OK")
+    err = {m: float(np.linalg.norm(outputs(args, arts[m], test) - ref) / np.linalg.norm(ref)) for m in ("rtn", "awq", "gptq")}
+    print("relative output error vs fp32 on unseen inputs: " + ", ".join(f"{m} {e:.4g}" for m, e in err.items()))
+    for m in ("awq", "gptq"):
+        if not err[m] <= 0.7 * err["rtn"]:
+            sys.exit(f"FAIL: {m} error {err[m]} is not at most 0.7x rtn's {err['rtn']}")
+    print("awq_check: OK (awq and gptq)")
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def main():
     # 4. bad usage
     for args, words in ((["--prune=ffn:1.5"], "0 < F < 1"), (["--prune=2:4"], "2:4 is not implemented yet"),
                         (["--prune=magnitude:0.5"], "magnitude:S"), (["--prune=rows:0.5"], "ffn:F or heads:F"),
-                        (["--calibration-data", calib], "used by --prune, --max-accuracy-drop, --quant-method=awq and --quantize=int8"),
+                        (["--calibration-data", calib], "used by --prune, --max-accuracy-drop, --quant-method=awq|gptq and --quantize=int8"),
                         (["--prune=ffn:0.5", "--calibration-data", os.path.join(a.work, "nope")], "not a directory"),
                         (["--prune=ffn:0.5", "--prune-bias-correction"], "needs --calibration-data")):
         p = run([a.slmc, "compile", model, "-o", os.path.join(a.work, "bad.slm")] + args + DIMS, expect=2)
