@@ -14,7 +14,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "models"))
-from brown_data import DATA_DIR, prepare_data  # noqa: E402
+from brown_data import DATA_DIR, DEFAULT_HELDOUT, prepare_data  # noqa: E402
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
     args = ap.parse_args()
     train = os.path.join(DATA_DIR, "brown_train.txt")
     if not os.path.exists(train):
-        prepare_data()
+        prepare_data(None, DEFAULT_HELDOUT)
     text = open(train, "rb").read()
     rng = np.random.default_rng(args.seed)
     for i in range(args.sets):
