@@ -640,6 +640,22 @@ class Driver:
             data[0:4] = (0xFFFFFFF0).to_bytes(4, "little")
         self.hostile_run(name, lambda doc: None, ["header claims 4294967280 bytes"], raw_edit=raw)
 
+    def s_hostile_slm_state_written_by_conv(self, name):
+        # A rank-4 float activation relabelled as session state: only an in-place attention may
+        # write a KV cache, so the loader refuses the op before any run appends garbage to it.
+        def edit(doc):
+            t = next(t for t in doc["graph"]["tensors"]
+                     if t.get("storage", "Arena") == "Arena" and len(t.get("max_shape", [])) == 4)
+            t["storage"] = "State"
+        self.hostile_run(name, edit, ["uses state tensor", "only an in-place attention"])
+
+    def s_hostile_slm_state_not_a_cache(self, name):
+        def edit(doc):
+            t = next(t for t in doc["graph"]["tensors"]
+                     if t.get("storage", "Arena") == "Arena" and len(t.get("max_shape", [])) != 4)
+            t["storage"] = "State"
+        self.hostile_run(name, edit, ["is not a float32 [B, H, T, D] cache"])
+
     # hostile input tensors ------------------------------------------------------------
     def s_hostile_npy_huge_shape(self, name):
         d = self.sdir(name)
@@ -706,6 +722,8 @@ SCENARIOS = [
     "hostile_slm_future_version",
     "hostile_slm_other_target",
     "hostile_slm_header_claims_more",
+    "hostile_slm_state_written_by_conv",
+    "hostile_slm_state_not_a_cache",
     "hostile_npy_huge_shape",
     "hostile_pb_huge_dims",
 ]
