@@ -203,8 +203,11 @@ int infer_matmul_a8(KernelContext *ctx) {
   if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 || input(ctx, 1)->numel() * l.kp != q.numel() ||
       input(ctx, 2)->numel() * l.group != q.numel())
     return SLM_INVALID(ctx, "matmul_a8: row scales/sums do not match the activations");
-  if (w.numel() != l.strips * l.strip_bytes || s.dtype != kF16 || s.numel() != l.strips * l.groups * 16)
-    return SLM_INVALID(ctx, "matmul_a8: weight or scales do not match the layout attributes");
+  // The ISA kernels read the strip size from w.dims[1]: the shape, not only the count, must match.
+  if (w.rank != 2 || w.dims[0] != l.strips || w.dims[1] != l.strip_bytes || s.dtype != kF16 ||
+      s.numel() != l.strips * l.groups * 16)
+    return SLM_INVALID(ctx, "matmul_a8: weight must be [%lld strips, %lld bytes] with matching scales",
+                       (long long)l.strips, (long long)l.strip_bytes);
   Act act;
   if (!parse_activation(*ctx->attrs, &act)) return SLM_UNSUPPORTED(ctx, "matmul_a8: unknown activation");
   Tensor *y = output(ctx, 0);
