@@ -184,8 +184,8 @@ int conv_window(KernelContext *ctx, Window *win) {
   if (int st = check_conv_operands(ctx, "Conv", kernel))
     return st;
   const Tensor &x = *input(ctx, 0), &w = *input(ctx, 1);
-  int64_t g = ctx->attrs->get_int("group", 1), c = x.dims[1], m = w.dims[0];
-  if (w.dims[1] * g != c)
+  int64_t g = ctx->attrs->get_int("group", 1), c = x.dims[1], m = w.dims[0], wc = 0;
+  if (__builtin_mul_overflow(w.dims[1], g, &wc) || wc != c) // a hostile group must not overflow
     return SLM_INVALID(ctx,
                        "Conv: input channels %lld do not match weight channels %lld × group %lld",
                        (long long)c, (long long)w.dims[1], (long long)g);
@@ -323,8 +323,8 @@ int qconv_window(KernelContext *ctx, const char *op, const QConvArgs &a, Window 
   int64_t kernel[kSp];
   for (int i = 0; i < r && i < kSp; ++i)
     kernel[i] = w.dims[2 + i];
-  int64_t g = ctx->attrs->get_int("group", 1), m = w.dims[0];
-  if (g <= 0 || w.dims[1] * g != x.dims[1] || m % g != 0)
+  int64_t g = ctx->attrs->get_int("group", 1), m = w.dims[0], wc = 0;
+  if (g <= 0 || __builtin_mul_overflow(w.dims[1], g, &wc) || wc != x.dims[1] || m % g != 0)
     return SLM_INVALID(ctx, "%s: channels (X %lld, W %lld x %lld, group %lld) do not match", op,
                        (long long)x.dims[1], (long long)m, (long long)w.dims[1], (long long)g);
   const Tensor *xzp = input(ctx, a.xzp), *wzp = input(ctx, a.wzp);
@@ -504,10 +504,11 @@ int transpose_window(KernelContext *ctx, Window *win) {
   if (w.dims[0] != x.dims[1])
     return SLM_INVALID(ctx, "ConvTranspose: W has %lld input channels but X has %lld",
                        (long long)w.dims[0], (long long)x.dims[1]);
-  if (x.dims[1] % g != 0)
-    return SLM_INVALID(ctx, "ConvTranspose: %lld input channels are not divisible by group %lld",
+  int64_t m = 0; // output channels; a hostile group must not overflow them
+  if (x.dims[1] % g != 0 || __builtin_mul_overflow(w.dims[1], g, &m))
+    return SLM_INVALID(ctx, "ConvTranspose: %lld input channels do not fit group %lld",
                        (long long)x.dims[1], (long long)g);
-  if (int st = check_bias(ctx, op, w.dims[1] * g))
+  if (int st = check_bias(ctx, op, m))
     return st;
   int r = x.rank - 2;
   if (r > kSp)

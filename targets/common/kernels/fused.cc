@@ -313,7 +313,8 @@ void fill_present(KernelContext *ctx, const AttnShape &a, const Tensor *past, co
     for (int64_t r = r0; r < r1; ++r) {
       int64_t b = r / a.hkv, h = r % a.hkv;
       float *dst = present + r * a.stride * a.d;
-      if (past && !a.in_place) std::memcpy(dst, past->as<float>() + r * a.p * a.d, size_t(a.p * a.d) * sizeof(float));
+      if (past && !a.in_place && a.p > 0) // an empty past may have no data pointer
+        std::memcpy(dst, past->as<float>() + r * a.p * a.d, size_t(a.p * a.d) * sizeof(float));
       for (int64_t i = 0; i < a.s; ++i)
         load_row(fresh + ((b * a.s + i) * a.hkv + h) * a.d, rope_row(a, c, b, i), rope_row(a, s, b, i), a.d,
                  dst + (a.p + i) * a.d);
