@@ -46,6 +46,11 @@ struct CodegenTarget {
 bool compileKernelsToSharedObject(mlir::ModuleOp module, const CodegenTarget &target, std::string *soBytes,
                                   std::string *error);
 
+// The same kernels as C source (MLIR EmitC, CEmitter.cpp): a row loop per kernel and the
+// `_mlir_ciface_<symbol>` ABI entry point of slm_kernel_abi.h, for vendor toolchains. Returns false
+// with *error set.
+bool emitKernelsAsC(const std::vector<KernelSpec> &specs, std::string *source, std::string *error);
+
 // Registers the slm-build-kernels / slm-lower-kernels test passes with slmc-opt.
 void registerCodegenPasses();
 

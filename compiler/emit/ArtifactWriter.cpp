@@ -387,9 +387,22 @@ bool writeArtifact(ModuleOp module, const EmitOptions &options, const std::strin
   finishKvState(g, stats->notes);
   if (options.target->builtin) packMatMulWeights(g, stats->notes);
   if (!partitionForTarget(g, *options.target, stats->notes, error)) return false;
+  std::string cSource;
   if (options.generateKernels &&
-      !generateCodeSegment(g, {options.target->triple, options.target->cpu, options.llvmFeatures}, stats->notes, error))
+      !generateCodeSegment(g, {options.target->triple, options.target->cpu, options.llvmFeatures}, stats->notes, error,
+                           options.emitCPath.empty() ? nullptr : &cSource))
     return false;
+  if (!options.emitCPath.empty()) {
+    std::ofstream c(options.emitCPath, std::ios::binary | std::ios::trunc);
+    c << cSource;
+    if (!c.flush()) {
+      *error = options.emitCPath + ": cannot write the C kernels: " + std::strerror(errno);
+      stats->outputFailed = true;
+      return false;
+    }
+    stats->notes.push_back("wrote the generated kernels as C to " + options.emitCPath +
+                           (cSource.empty() ? " (empty: no op has a generated kernel)" : ""));
+  }
   planMemory(g);
 
   flatbuffers::FlatBufferBuilder fbb(1 << 16);

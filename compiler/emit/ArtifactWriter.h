@@ -17,6 +17,7 @@ struct EmitOptions {
   std::vector<std::pair<std::string, std::string>> metadata; // recorded in the artifact
   std::vector<std::string> excludedFeatures; // Target.excluded_features (--features=-x)
   bool generateKernels = false;              // --codegen: generated kernels in a code segment
+  std::string emitCPath;                     // --emit=c: also write the generated kernels as C here
   std::string llvmFeatures;                  // LLVM feature string the code segment is compiled with
 };
 

@@ -80,7 +80,7 @@ bool specFor(const ArtifactGraph &g, const ArtifactOp &op, KernelSpec *spec) {
 } // namespace
 
 bool generateCodeSegment(ArtifactGraph &g, const CodegenTarget &target, std::vector<std::string> &notes,
-                         std::string *error) {
+                         std::string *error, std::string *cSource) {
   std::map<std::string, KernelSpec> kernels; // by symbol: sorted, so the same graph gives the same bytes
   std::map<std::string, int> opsPerKernel;
   for (auto &op : g.ops) {
@@ -95,6 +95,11 @@ bool generateCodeSegment(ArtifactGraph &g, const CodegenTarget &target, std::vec
     notes.push_back("code segment: no op has a generated kernel (they exist for float32 slm.rms_norm and "
                     "last-axis Softmax and LayerNormalization)");
     return true;
+  }
+  if (cSource) {
+    std::vector<KernelSpec> specs;
+    for (const auto &[symbol, spec] : kernels) specs.push_back(spec);
+    if (!emitKernelsAsC(specs, cSource, error)) return false;
   }
   mlir::MLIRContext ctx;
   ctx.disableMultithreading();

@@ -138,7 +138,11 @@ int compileModel(const CompileOptions &options) {
   EmitOptions emit;
   emit.target = &resolvedTarget;
   emit.excludedFeatures = level.excluded;
-  emit.generateKernels = options.codegen;
+  emit.generateKernels = options.codegen || options.emitC;
+  if (options.emitC) {
+    llvm::StringRef out(options.output);
+    emit.emitCPath = (out.ends_with(".slm") ? out.drop_back(4) : out).str() + ".kernels.c";
+  }
   emit.llvmFeatures = level.llvmFeatures;
   emit.dimBounds = options.dimBounds;
   emit.metadata.push_back({"source_sha256", fileSha256(options.input)});

@@ -20,6 +20,7 @@ struct CompileOptions {
   std::string keepFloat;               // regex of layer names left in float
   std::string cpu;                     // --cpu: LLVM CPU name or "native" ("": the target's default)
   std::string features;                // --features=+a,-b on top of the CPU's
+  bool emitC = false;                  // --emit=c: also write the generated kernels as C (<output stem>.kernels.c); implies codegen
   bool codegen = false;                // --codegen: generated kernels (rms_norm, Softmax, LayerNormalization) in a code segment
   std::vector<std::string> plugins;    // --plugin PATH.so: target plugin libraries loaded before --target is resolved
   std::string prune;                   // "" or SPEC[,SPEC]: ffn:F, heads:F (structured, before quantization)

@@ -23,7 +23,7 @@ commands:
                       [--quant-method=rtn|awq|gptq] [--max-accuracy-drop=X [--no-accuracy-backoff]] [--calibration-data DIR]]
           [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
-          [--cpu=NAME|native] [--features=+a,-b] [--codegen]           feature level; generated kernels
+          [--cpu=NAME|native] [--features=+a,-b] [--codegen] [--emit=c] feature level; generated kernels (also as C)
           [--kv-cache=io|state]                                    LM caches as inputs/outputs or session state
           [--plugin PATH.so]...                                    load a target plugin; --target one of its targets
   run ART.slm (--input NAME=FILE)... | --input-dir DIR --output-dir DIR [--threads N] [--plugin PATH.so]...
@@ -55,7 +55,7 @@ po::variables_map parse(int argc, char **argv, const po::options_description &de
 int cmdCompile(int argc, char **argv) {
   slmc::CompileOptions opt;
   std::vector<std::string> dims;
-  std::string kvCache;
+  std::string kvCache, emitWhat;
   po::options_description desc("slmc compile");
   desc.add_options()("help,h", "show help")("model", po::value(&opt.input), "ONNX model")(
       "target", po::value(&opt.target)->default_value("x86_64"), "target name (see `slmc targets`)")(
@@ -84,6 +84,8 @@ int cmdCompile(int argc, char **argv) {
       "features", po::value(&opt.features), "+a,-b: features on top of the CPU's (see `slmc targets`); "
       "-x also keeps the runtime from using kernels that need x")(
       "codegen", po::bool_switch(&opt.codegen), "generate kernels (rms_norm, Softmax, LayerNormalization) into a code segment")(
+      "emit", po::value(&emitWhat), "c: also write the generated kernels as C source (MLIR EmitC) to OUT.kernels.c, "
+      "for vendor toolchains (implies --codegen)")(
       "plugin", po::value(&opt.plugins)->composing(), "load a target plugin library PATH.so (repeatable)")(
       "prune", po::value(&opt.prune),
       "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
@@ -123,6 +125,8 @@ int cmdCompile(int argc, char **argv) {
   }
   if (opt.threads < 0) return usageError("--threads must be 0 (all cores) or a positive count");
   opt.accuracyBackoff = !vm.count("no-accuracy-backoff");
+  if (!emitWhat.empty() && emitWhat != "c") return usageError("--emit must be c, not '" + emitWhat + "'");
+  opt.emitC = emitWhat == "c";
   if (vm.count("max-accuracy-drop") && !(opt.maxAccuracyDrop >= 0))
     return usageError("--max-accuracy-drop must be a relative error >= 0 (e.g. 0.05)");
   if (kvCache != "io" && kvCache != "state") return usageError("--kv-cache must be io or state, not '" + kvCache + "'");
