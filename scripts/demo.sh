@@ -46,6 +46,6 @@ byte_lm="$repo_root/benchmarks/models/byte_lm.onnx"
 echo "== slmc generate: a line from the byte-level LM trained on the Brown corpus (w8, KV cache as session state, seeded sampling)"
 "$slmc" compile "$byte_lm" --target=x86_64 -o "$work/byte_lm.w8.slm" --dim seq=64 --dim past=160 --quantize=w8 --kv-cache=state \
   > /dev/null 2> "$work/byte_lm.compile.log" || { cat "$work/byte_lm.compile.log" >&2; exit 1; }
-"$slmc" generate "$work/byte_lm.w8.slm" --prompt "The man said that " --max-tokens 120 --temperature 0.6 \
-  --top-k 20 --seed 1
+"$slmc" generate "$work/byte_lm.w8.slm" --prompt "The man said that " --max-tokens 120 --temperature 0.5 \
+  --top-k 10 --seed 1
 echo "demo: OK"
