@@ -124,6 +124,11 @@ slm_status_t decode_tensor(Loader &L, const fb::Tensor *t, size_t index, TensorD
     d->dim_name_ptrs.push_back(n.empty() ? nullptr : n.c_str());
   d->storage = int(t->storage());
   d->byte_size = t->byte_size();
+  // The planner puts every tensor at a 64-byte boundary; kernels rely on at least the element's
+  // alignment, so an offset that is not aligned is corruption.
+  if ((d->storage == kStorageConstant ? t->segment_offset() : t->arena_offset()) % kSegmentAlign != 0)
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' is not %llu-byte aligned", L.path,
+                     d->name.c_str(), (unsigned long long)kSegmentAlign);
   if (d->storage == kStorageConstant) {
     if (d->byte_size != bytes || !range_ok(t->segment_offset(), d->byte_size, L.weights_size))
       return set_error(SLM_ERROR_INVALID_ARTIFACT,
