@@ -250,6 +250,11 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   slm_status_t st;
   if ((st = decode_indices(L, o->inputs(), &op->inputs, true, op->name, "input")) != SLM_OK) return st;
   if ((st = decode_indices(L, o->outputs(), &op->outputs, true, op->name, "output")) != SLM_OK) return st;
+  // slm's own ops have no optional results: the compiler always emits every one, and their kernels
+  // write them all.
+  if (domain == "slm" && (op->outputs.empty() || std::count(op->outputs.begin(), op->outputs.end(), -1)))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (%s) has an absent output", L.path,
+                     op->name.c_str(), key.c_str());
   for (int idx : op->outputs)
     if (idx >= 0 && L.m->tensors[idx].storage == kStorageConstant)
       return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' writes constant '%s'", L.path,

@@ -124,6 +124,7 @@ int rms_norm_check(KernelContext *ctx) {
 
 int infer_rms_norm(KernelContext *ctx) {
   if (int st = rms_norm_check(ctx)) return st;
+  if (!output(ctx, 0)) return SLM_INVALID(ctx, "slm.rms_norm: output 0 is missing");
   const Tensor *x = input(ctx, 0);
   set_shape(output(ctx, 0), kF32, x->rank, x->dims);
   return SLM_REF_OK;
@@ -225,6 +226,8 @@ int attention_shape(KernelContext *ctx, AttnShape *a) {
   if (int st = require_f32(ctx, op, q, "q")) return st;
   if (int st = require_f32(ctx, op, k, "k")) return st;
   if (int st = require_f32(ctx, op, v, "v")) return st;
+  if (!output(ctx, 0) || !output(ctx, 1) || !output(ctx, 2))
+    return SLM_INVALID(ctx, "%s: the output and both present outputs must be given", op);
   a->hq = ctx->attrs->get_int("num_heads", 0);
   a->hkv = ctx->attrs->get_int("kv_num_heads", 0);
   if (q->rank != 3 || k->rank != 3 || v->rank != 3 || a->hq <= 0 || a->hkv <= 0 || a->hq % a->hkv)
