@@ -86,6 +86,12 @@ slm_status_t map_file(const char *path, slm_model *m) {
   return SLM_OK;
 }
 
+// The FlatBuffer verifier checks a vector's length field but not that 8-byte elements are 8-byte
+// aligned; the builder always aligns them, so a misaligned int64 vector is a corrupt artifact.
+template <typename T> bool aligned_vector(const flatbuffers::Vector<T> *v) {
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->data()) % alignof(T) == 0; // empty: nothing is read
+}
+
 slm_status_t decode_tensor(Loader &L, const fb::Tensor *t, size_t index, TensorDesc *d) {
   char what[160];
   snprintf(what, sizeof what, "tensor #%zu", index);
@@ -96,6 +102,9 @@ slm_status_t decode_tensor(Loader &L, const fb::Tensor *t, size_t index, TensorD
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has unsupported dtype %d", L.path,
                      d->name.c_str(), d->dtype);
   const auto *shape = t->max_shape();
+  if (!aligned_vector(shape))
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has a misaligned shape", L.path,
+                     d->name.c_str());
   size_t rank = shape ? shape->size() : 0;
   if (rank > size_t(kMaxRank))
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has rank %zu > %d", L.path,
@@ -164,6 +173,9 @@ slm_status_t decode_attr(Loader &L, const fb::Attr *a, OpDesc *op, Attr *out) {
     break;
   case fb::AttrKind::Ints:
     op->attr_ints.emplace_back();
+    if (!aligned_vector(a->ints()))
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: attribute '%s' of op '%s' is misaligned",
+                       L.path, out->name, op->name.c_str());
     if (a->ints()) op->attr_ints.back().assign(a->ints()->begin(), a->ints()->end());
     break;
   case fb::AttrKind::Floats:
