@@ -187,21 +187,12 @@ int applyErrorCompensatingRounding(ModuleOp module, const CompileOptions &o) {
     users[size_t(it - inputs.begin())].push_back(mm);
   });
   if (inputs.empty()) return kExitOk;
-  Builder tagger(module.getContext());
-  for (size_t i = 0; i < inputs.size(); ++i) users[i][0]->setAttr("slm.gptq_site", tagger.getI64IntegerAttr(int64_t(i)));
-  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
-  for (auto &u : users) u[0]->removeAttr("slm.gptq_site");
-  std::vector<Value> acts(inputs.size());
-  probe->walk([&](slm::FusedMatMulOp mm) {
-    if (auto tag = mm->getAttrOfType<IntegerAttr>("slm.gptq_site")) {
-      acts[size_t(tag.getInt())] = mm.getA();
-      mm->removeAttr("slm.gptq_site");
-    }
-  });
-  size_t nOut = probe->lookupSymbol<func::FuncOp>("main").getNumResults();
-  appendResults(*probe, acts);
+  SmallVector<Operation *> firstUsers;
+  for (auto &u : users) firstUsers.push_back(u[0]);
   std::vector<Outputs> runs;
-  if (std::string e = runOnHost(*probe, o, sets, &runs); !e.empty()) {
+  size_t nOut = 0;
+  auto input = [](Operation *mm) { return SmallVector<Value>{mm->getOperand(0)}; };
+  if (std::string e = runCapturing(module, o, sets, firstUsers, input, &runs, &nOut); !e.empty()) {
     llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
     return kExitBadInput;
   }
@@ -265,21 +256,12 @@ int applyActivationAwareScaling(ModuleOp module, const CompileOptions &o) {
     return kExitOk;
   }
   // Capture each group's activation on the calibration sets.
-  Builder tagger(module.getContext());
-  for (size_t i = 0; i < groups.size(); ++i) groups[i].producer->setAttr("slm.awq_site", tagger.getI64IntegerAttr(int64_t(i)));
-  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
-  for (Group &g : groups) g.producer->removeAttr("slm.awq_site");
-  std::vector<Value> acts(groups.size());
-  probe->walk([&](Operation *op) {
-    if (auto tag = op->getAttrOfType<IntegerAttr>("slm.awq_site")) {
-      acts[size_t(tag.getInt())] = op->getResult(0);
-      op->removeAttr("slm.awq_site");
-    }
-  });
-  size_t nOut = probe->lookupSymbol<func::FuncOp>("main").getNumResults();
-  appendResults(*probe, acts);
+  SmallVector<Operation *> producers;
+  for (Group &g : groups) producers.push_back(g.producer);
   std::vector<Outputs> runs;
-  if (std::string e = runOnHost(*probe, o, sets, &runs); !e.empty()) {
+  size_t nOut = 0;
+  auto output = [](Operation *op) { return SmallVector<Value>{op->getResult(0)}; };
+  if (std::string e = runCapturing(module, o, sets, producers, output, &runs, &nOut); !e.empty()) {
     llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
     return kExitBadInput;
   }

@@ -174,4 +174,27 @@ void appendResults(ModuleOp m, ArrayRef<Value> values) {
   }
 }
 
+std::string runCapturing(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                         ArrayRef<Operation *> ops, llvm::function_ref<SmallVector<Value>(Operation *)> pick,
+                         std::vector<Outputs> *runs, size_t *nOut) {
+  // Tag the ops so their clones can be found, clone, untag the originals.
+  constexpr const char *kTag = "slm.capture_site";
+  Builder b(module.getContext());
+  for (size_t i = 0; i < ops.size(); ++i) ops[i]->setAttr(kTag, b.getI64IntegerAttr(int64_t(i)));
+  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
+  for (Operation *op : ops) op->removeAttr(kTag);
+  std::vector<SmallVector<Value>> picked(ops.size());
+  probe->walk([&](Operation *op) {
+    if (auto tag = op->getAttrOfType<IntegerAttr>(kTag)) {
+      picked[size_t(tag.getInt())] = pick(op);
+      op->removeAttr(kTag);
+    }
+  });
+  std::vector<Value> values;
+  for (auto &v : picked) values.insert(values.end(), v.begin(), v.end());
+  *nOut = probe->lookupSymbol<func::FuncOp>("main").getNumResults();
+  appendResults(*probe, values);
+  return runOnHost(*probe, options, sets, runs);
+}
+
 } // namespace slmc

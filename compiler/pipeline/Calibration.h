@@ -36,6 +36,14 @@ std::string runOnHost(mlir::ModuleOp module, const CompileOptions &options, cons
 // Appends `values` to @main's results (named __calibration.<i>) so a host run returns them too.
 void appendResults(mlir::ModuleOp m, llvm::ArrayRef<mlir::Value> values);
 
+// Runs a clone of `module` on the sets and captures, for each op of `ops` in order, the values
+// `pick` selects on the op's clone: they come after the model's `*nOut` outputs in every run
+// (runs[r][*nOut + k], k counting the picked values of all ops in order). "" or the problem.
+std::string runCapturing(mlir::ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                         llvm::ArrayRef<mlir::Operation *> ops,
+                         llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Operation *)> pick,
+                         std::vector<Outputs> *runs, size_t *nOut);
+
 const float *floats(const slm_tools::HostTensor &t);
 size_t count(const slm_tools::HostTensor &t); // float32 elements (0 for other dtypes)
 

@@ -159,22 +159,10 @@ int quantizeStatic(mlir::ModuleOp module, const CompileOptions &o) {
     else sites.push_back(op);
   });
   // Ranges: run a clone whose results also return every site's input and output.
-  for (size_t i = 0; i < sites.size(); ++i) sites[i]->setAttr("slm.static_site", b.getI64IntegerAttr(int64_t(i)));
-  mlir::OwningOpRef<mlir::ModuleOp> probe(llvm::cast<mlir::ModuleOp>(module->clone()));
-  for (mlir::Operation *op : sites) op->removeAttr("slm.static_site");
-  std::vector<mlir::Value> extra(sites.size() * 2);
-  probe->walk([&](mlir::Operation *op) {
-    if (auto tag = op->getAttrOfType<mlir::IntegerAttr>("slm.static_site")) {
-      extra[size_t(tag.getInt()) * 2] = op->getOperand(0);
-      extra[size_t(tag.getInt()) * 2 + 1] = op->getResult(0);
-      op->removeAttr("slm.static_site");
-    }
-  });
-  auto f = probe->lookupSymbol<mlir::func::FuncOp>("main");
-  size_t nOut = f.getNumResults();
-  appendResults(*probe, extra);
   std::vector<Outputs> runs;
-  if (std::string e = runOnHost(*probe, o, sets, &runs); !e.empty()) {
+  size_t nOut = 0;
+  auto inAndOut = [](mlir::Operation *op) { return llvm::SmallVector<mlir::Value>{op->getOperand(0), op->getResult(0)}; };
+  if (std::string e = runCapturing(module, o, sets, sites, inAndOut, &runs, &nOut); !e.empty()) {
     llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
     return kExitBadInput;
   }
