@@ -1,6 +1,7 @@
 /* act-f32-avx512f.c — matmul epilogue activations for AVX-512F (gemm_f32_ukernel.h slm_act_f32_fn):
- * SiLU, sigmoid, tanh and both GELUs on 16 lanes, from one exp (Cody-Waite reduction, Cephes
- * polynomial, ~1e-7 relative) and an erf (Abramowitz-Stegun 7.1.26 refined, ~1e-7 absolute). */
+ * SiLU, sigmoid, tanh and both GELUs on 16 lanes, from the shared exp (exp-avx512f.h) and an erf
+ * (Abramowitz-Stegun 7.1.26 refined, ~1e-7 absolute). */
+#include "exp-avx512f.h"
 #include "gemm_f32_ukernel.h"
 
 #include <immintrin.h>
@@ -8,20 +9,7 @@
 enum { kGeluErf = 2, kGeluTanh = 3, kSilu = 4, kSigmoid = 5, kTanh = 6 };
 
 static inline __m512 exp16(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 z = _mm512_mul_ps(r, r);
-  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-  y = _mm512_fmadd_ps(y, z, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(y, n);
+  return slm_exp_poly_avx512f(_mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f)));
 }
 
 static inline __m512 sigmoid16(__m512 x) {

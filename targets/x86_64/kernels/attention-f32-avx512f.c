@@ -2,30 +2,15 @@
  * keys, their max, a vectorized exp, then the weighted sum of the value rows; chunks merge with the
  * online-softmax rescale, so scratch stays on the stack for any cache length. */
 #include "attention_f32.h"
+#include "exp-avx512f.h"
 
 #include <immintrin.h>
 #include <math.h>
 
 enum { CHUNK = 128, MAX_VECS = 32 /* d <= 512 */ };
 
-/* exp(x) for x <= 0 (scores minus their max), Cody-Waite range reduction and the Cephes degree-6
- * polynomial (relative error ~1e-7); below -87 the result flushes to 0. */
-static inline __m512 exp_le0(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 z = _mm512_mul_ps(r, r);
-  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-  y = _mm512_fmadd_ps(y, z, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(y, n);
-}
+/* exp(x) for x <= 0 (scores minus their max); below -87 the result flushes to 0. */
+static inline __m512 exp_le0(__m512 x) { return slm_exp_poly_avx512f(_mm512_max_ps(x, _mm512_set1_ps(-87.0f))); }
 
 static inline __mmask16 lane_mask(int64_t n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
 
