@@ -47,6 +47,9 @@ def Slm_QuantizeRowsOp : Slm_Op<"quantize_rows", [Pure]> {
   let description = [{
     For each row x of `input` [..., K]: `scale = max|x| / 127`, `q[k] = round_half_even(x[k] * (127 / max|x|))`
     for k < K and 0 for K <= k < `kp`; `sums[g] = sum of q over group g` (`kp / group_size` groups).
+    With `group_scales` = 1 each group of the row is quantized on its own (its own max, `scale`
+    [..., kp / group_size]), as ONNX Runtime's MatMulNBits (accuracy level 4) and llama.cpp's Q8
+    blocks do: one outlier then coarsens only its group.
     One quantize_rows feeds every slm.matmul_a8 that reads the same activation with the same
     `kp` and `group_size` (Q/K/V, gate/up).
 
@@ -55,14 +58,16 @@ def Slm_QuantizeRowsOp : Slm_Op<"quantize_rows", [Pure]> {
         : (tensor<1x?x64xf32>) -> (tensor<1x?x64xi8>, tensor<1x?x1xf32>, tensor<1x?x2xi32>)
     ```
   }];
-  let arguments = (ins TensorOf<[F32]>:$input, I64Attr:$k, I64Attr:$kp, I64Attr:$group_size);
+  let arguments = (ins TensorOf<[F32]>:$input, I64Attr:$k, I64Attr:$kp, I64Attr:$group_size,
+                   OptionalAttr<I64Attr>:$group_scales);
   let results = (outs TensorOf<[I8]>:$q, TensorOf<[F32]>:$scale, TensorOf<[I32]>:$sums);
 }
 
 def Slm_MatMulA8Op : Slm_Op<"matmul_a8", [Pure, AttrSizedOperandSegments]> {
   let summary = "MatMul of per-row int8 activations by a constant int8/int4 weight, integer dot products";
   let description = [{
-    `acc[m, n] = a_scale[m] * sum_g scale[g, n] * sum_{k in g} q[m, k] * w[k, n]`, then the
+    `acc[m, n] = sum_g a_scale[m, g] * scale[g, n] * sum_{k in g} q[m, k] * w[k, n]` (`a_scale`
+    [..., 1] is one scale for every group, [..., groups] one per group), then the
     fused_matmul epilogue `y = act(acc + bias) * mul + residual`. `q`, `a_scale`, `a_sums` come
     from slm.quantize_rows. The weight is packed for VNNI (vpdpbusd: u8 weight x s8 activation,
     4 products per 32-bit lane): columns in strips of 16 (N padded), one row per strip.

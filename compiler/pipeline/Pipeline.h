@@ -18,6 +18,7 @@ struct CompileOptions {
   int64_t groupSize = -1;              // -1: the scheme's default (w4: 32, w8: per channel)
   bool asymmetric = false;             // groups with zero points
   std::string keepFloat;               // regex of layer names left in float
+  std::string actScales = "group";     // w8a8/w4a8 activation scales: "group" (per row and weight group) or "row"
   std::string cpu;                     // --cpu: LLVM CPU name or "native" ("": the target's default)
   std::string features;                // --features=+a,-b on top of the CPU's
   bool emitC = false;                  // --emit=c: also write the generated kernels as C (<output stem>.kernels.c); implies codegen

@@ -60,6 +60,10 @@ std::string checkQuantOptions(const CompileOptions &o) {
     return "unknown --quantize scheme '" + o.quantize + "' " + kAvailable;
   if ((o.quantize == "fp16" || o.quantize == "bf16") && (o.groupSize >= 0 || o.asymmetric))
     return "--group-size and --asymmetric do not apply to --quantize=" + o.quantize;
+  if (o.actScales != "group" && o.actScales != "row")
+    return "--act-scales must be group or row, got '" + o.actScales + "'";
+  if (o.actScales != "group" && o.quantize != "w8a8" && o.quantize != "w4a8")
+    return "--act-scales applies only to --quantize=w8a8|w4a8";
   if (o.asymmetric && (o.quantize == "w8a8" || o.quantize == "w4a8"))
     return "--asymmetric is not supported with --quantize=" + o.quantize + " (its weights are symmetric)";
   int64_t g = effectiveGroup(o);
@@ -72,6 +76,7 @@ mlir::LogicalResult runQuantization(mlir::ModuleOp module, const CompileOptions 
   QuantizeWeightsOptions qo;
   qo.bits = o.quantize == "w8" || o.quantize == "w8a8" ? 8 : 4;
   qo.actBits = o.quantize == "w8a8" || o.quantize == "w4a8" ? 8 : 0;
+  qo.actGroupScales = o.actScales == "group";
   if (o.quantize == "fp16" || o.quantize == "bf16") qo.storage = o.quantize == "fp16" ? "f16" : "bf16";
   qo.groupSize = effectiveGroup(o);
   qo.symmetric = !o.asymmetric;

@@ -70,6 +70,9 @@ int cmdCompile(int argc, char **argv) {
       "asymmetric", po::bool_switch(&opt.asymmetric), "quantize with zero points")(
       "symmetric", po::bool_switch(), "quantize without zero points (the default)")(
       "keep-float", po::value(&opt.keepFloat), "regex of layer names to leave in float")(
+      "act-scales", po::value(&opt.actScales)->default_value("group"),
+      "int8 activation scales of w8a8/w4a8: group (one per token and weight group of K, the default; as ONNX "
+      "Runtime's MatMulNBits at accuracy level 4 and llama.cpp's Q8 blocks) or row (one per token)")(
       "quant-method", po::value(&opt.quantMethod)->default_value("rtn"),
       "rtn (round to nearest); awq: activation-aware per-channel scaling searched on --calibration-data, folded "
       "into the preceding norm or up projection, before rounding; gptq: error-compensating rounding row by row with "

@@ -44,7 +44,9 @@ def QuantizeWeights : Pass<"slm-quantize-weights", "mlir::ModuleOp"> {
     Option<"storage", "storage", "std::string", "\"\"",
            "f16 or bf16: store matmul weights in half precision (slm.matmul_hw) instead of integer codes">,
     Option<"actBits", "act-bits", "int64_t", "0",
-           "0: weight-only (slm.matmul_wq); 8: per-row int8 activations (slm.quantize_rows + slm.matmul_a8, symmetric weights)">
+           "0: weight-only (slm.matmul_wq); 8: per-row int8 activations (slm.quantize_rows + slm.matmul_a8, symmetric weights)">,
+    Option<"actGroupScales", "act-group-scales", "bool", "true",
+           "With act-bits=8: one activation scale per row and weight group (quantize_rows group_scales) instead of per row">
   ];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }

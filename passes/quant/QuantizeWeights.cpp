@@ -81,11 +81,14 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     };
     OperationState state(loc, slm::QuantizeRowsOp::getOperationName());
     state.addOperands(a);
-    state.addTypes({withLast(kp, b.getIntegerType(8)), withLast(1, b.getF32Type()),
+    // Group scales only where there is more than one group (otherwise the row scale is the same).
+    bool groupScales = actGroupScales && kp / group > 1;
+    state.addTypes({withLast(kp, b.getIntegerType(8)), withLast(groupScales ? kp / group : 1, b.getF32Type()),
                     withLast(kp / group, b.getIntegerType(32))});
     state.addAttribute("k", b.getI64IntegerAttr(k));
     state.addAttribute("kp", b.getI64IntegerAttr(kp));
     state.addAttribute("group_size", b.getI64IntegerAttr(group));
+    if (groupScales) state.addAttribute("group_scales", b.getI64IntegerAttr(1));
     op = b.create(state);
     return op;
   }

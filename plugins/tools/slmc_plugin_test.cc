@@ -256,6 +256,7 @@ Case genQuantizeRows(std::mt19937 &rng) {
   addIntAttr(c, "group_size", group);
   addIntAttr(c, "k", k);
   addIntAttr(c, "kp", kp);
+  if (std::uniform_int_distribution<int>(0, 1)(rng)) addIntAttr(c, "group_scales", 1);
   c.numOutputs = 3;
   c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] kp " + std::to_string(kp) + " group " + std::to_string(group);
   finalize(c);
@@ -273,14 +274,20 @@ Case genMatMulA8(std::mt19937 &rng) {
   std::vector<float> x(size_t(m * k));
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (float &v : x) v = nd(rng);
+  bool groupScales = std::uniform_int_distribution<int>(0, 1)(rng); // one activation scale per row and group
   addBytes(c, rng, slm::kI8, {m, kp});
-  addInput(c, rng, {m, 1}, false);
+  addInput(c, rng, {m, groupScales ? groups : 1}, false);
   addBytes(c, rng, slm::kI32, {m, groups});
   for (size_t i = 0; i < 3; ++i) c.constant[i] = false; // codes, scales, sums: activations
-  for (int64_t r = 0; r < m; ++r)
-    slm::quantize_row_s8(x.data() + r * k, k, kp, group, reinterpret_cast<int8_t *>(c.storage[0].data()) + r * kp,
-                         reinterpret_cast<float *>(c.storage[1].data()) + r,
-                         reinterpret_cast<int32_t *>(c.storage[2].data()) + r * groups);
+  for (int64_t r = 0; r < m; ++r) {
+    int8_t *q = reinterpret_cast<int8_t *>(c.storage[0].data()) + r * kp;
+    float *scale = reinterpret_cast<float *>(c.storage[1].data()) + r * (groupScales ? groups : 1);
+    int32_t *sums = reinterpret_cast<int32_t *>(c.storage[2].data()) + r * groups;
+    if (groupScales)
+      slm::quantize_row_groups_s8(slm::quantize_row_s8, x.data() + r * k, k, kp, group, q, scale, sums);
+    else
+      slm::quantize_row_s8(x.data() + r * k, k, kp, group, q, scale, sums);
+  }
   addBytes(c, rng, slm::kU8, {strips, bits == 8 ? kp * 16 : kp * 8}); // [strips, strip bytes], as packed
   // Rows past K hold the stored zero code, as the quantizer's packer writes them (WeightQuantizer.cpp).
   uint8_t *w = c.storage.back().data();
@@ -310,8 +317,8 @@ Case genMatMulA8(std::mt19937 &rng) {
   addIntAttr(c, "n", n);
   if (!act.empty()) addStringAttr(c, "activation", act);
   c.desc = "q [" + std::to_string(m) + "," + std::to_string(kp) + "] k " + std::to_string(k) + " n " + std::to_string(n) + " w" +
-           std::to_string(bits) + " group " + std::to_string(group) + (bias ? " bias" : "") + (res ? " residual" : "") +
-           " act '" + act + "'";
+           std::to_string(bits) + " group " + std::to_string(group) + (groupScales ? " group-scales" : "") +
+           (bias ? " bias" : "") + (res ? " residual" : "") + " act '" + act + "'";
   finalize(c);
   return c;
 }

@@ -125,7 +125,7 @@ int run_gather_wq(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
-// ---- slm.quantize_rows / slm.matmul_a8: int8 activations per row, integer dot products ----
+// ---- slm.quantize_rows / slm.matmul_a8: int8 activations per row (or per row and group), integer dot products ----
 
 struct A8Layout {
   int64_t bits, group, k, kp, n, groups, strips, strip_bytes;
@@ -152,7 +152,7 @@ int infer_quantize_rows(KernelContext *ctx) {
   if (a.dtype != kF32 || a.rank < 1 || a.dims[a.rank - 1] != k)
     return SLM_INVALID(ctx, "quantize_rows: input must be float32 [..., %lld]", (long long)k);
   const int32_t dtypes[3] = {kI8, kF32, kI32};
-  const int64_t last[3] = {kp, 1, kp / g};
+  const int64_t last[3] = {kp, ctx->attrs->get_int("group_scales", 0) ? kp / g : 1, kp / g};
   for (int i = 0; i < 3; ++i) {
     Tensor *y = output(ctx, i);
     if (!y) return SLM_INVALID(ctx, "quantize_rows: output %d is missing", i);
@@ -184,11 +184,18 @@ int run_quantize_rows(KernelContext *ctx) {
   const Tensor &a = *input(ctx, 0);
   int64_t k = ctx->attrs->get_int("k", 0), kp = ctx->attrs->get_int("kp", 0), g = ctx->attrs->get_int("group_size", 0);
   int64_t rows = a.numel() / k;
+  bool group_scales = ctx->attrs->get_int("group_scales", 0) != 0;
   Tensor &q = *output(ctx, 0), &s = *output(ctx, 1), &sums = *output(ctx, 2);
   parallel(ctx, rows, 16, [&](int64_t b, int64_t e) {
-    for (int64_t m = b; m < e; ++m)
-      quantize_row_s8(a.as<float>() + m * k, k, kp, g, q.as<int8_t>() + m * kp, s.as<float>() + m,
-                      sums.as<int32_t>() + m * (kp / g));
+    for (int64_t m = b; m < e; ++m) {
+      const float *x = a.as<float>() + m * k;
+      int8_t *qm = q.as<int8_t>() + m * kp;
+      int32_t *sm = sums.as<int32_t>() + m * (kp / g);
+      if (group_scales)
+        quantize_row_groups_s8(quantize_row_s8, x, k, kp, g, qm, s.as<float>() + m * (kp / g), sm);
+      else
+        quantize_row_s8(x, k, kp, g, qm, s.as<float>() + m, sm);
+    }
   });
   return SLM_REF_OK;
 }
@@ -200,8 +207,10 @@ int infer_matmul_a8(KernelContext *ctx) {
   const Tensor &q = *input(ctx, 0), &w = *input(ctx, 3), &s = *input(ctx, 4);
   if (q.dtype != kI8 || q.rank < 1 || q.dims[q.rank - 1] != l.kp)
     return SLM_INVALID(ctx, "matmul_a8: activations must be int8 [..., %lld]", (long long)l.kp);
-  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 || input(ctx, 1)->numel() * l.kp != q.numel() ||
-      input(ctx, 2)->numel() * l.group != q.numel())
+  // Activation scales: one per row, or one per row and group (quantize_rows' group_scales).
+  int64_t scales = input(ctx, 1)->numel();
+  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 ||
+      (scales * l.kp != q.numel() && scales * l.group != q.numel()) || input(ctx, 2)->numel() * l.group != q.numel())
     return SLM_INVALID(ctx, "matmul_a8: row scales/sums do not match the activations");
   // The ISA kernels read the strip size from w.dims[1]: the shape, not only the count, must match.
   if (w.rank != 2 || w.dims[0] != l.strips || w.dims[1] != l.strip_bytes || s.dtype != kF16 ||
@@ -235,6 +244,7 @@ int run_matmul_a8(KernelContext *ctx) {
                &s = *input(ctx, 4);
   Tensor &y = *output(ctx, 0);
   int64_t rows = q.numel() / l.kp, offset = l.bits == 8 ? 128 : 8;
+  bool group_scales = as.numel() != rows; // [rows, groups] rather than [rows]
   const Epilogue epilogue(ctx, 5);
   parallel(ctx, rows * l.strips, 1, [&](int64_t b, int64_t e) {
     float acc[16];
@@ -249,9 +259,10 @@ int run_matmul_a8(KernelContext *ctx) {
           int32_t dot = 0;
           for (int64_t k = g * l.group; k < (g + 1) * l.group; ++k) dot += a8_code(ws, k, c, l.bits) * int32_t(x[k]);
           dot -= int32_t(offset) * asum.as<int32_t>()[m * l.groups + g];
-          total += half_to_float(sc[g * 16 + c]) * float(dot);
+          float a_scale = group_scales ? as.as<float>()[m * l.groups + g] : 1.0f;
+          total += half_to_float(sc[g * 16 + c]) * a_scale * float(dot);
         }
-        acc[c] = as.as<float>()[m] * total;
+        acc[c] = group_scales ? total : as.as<float>()[m] * total;
       }
       epilogue.apply(acc, m, n0, nn, l.n, y.as<float>() + m * l.n + n0);
     }

@@ -52,13 +52,16 @@ static void block(const slm_gemm_s8_args_t *p, int64_t m, int mr, int64_t s) {
                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sp + 8)))};
     for (int r = 0; r < mr; ++r) {
       __m256i corr = _mm256_set1_epi32(off * p->a_sums[(m + r) * p->groups + g]);
+      /* group scales: the row's scale of this group goes into the weight scales */
+      __m256 ga = _mm256_set1_ps(p->a_group_scales ? p->a_scale[(m + r) * p->groups + g] : 1.0f);
       for (int h = 0; h < 2; ++h)
-        f[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], corr)), sc[h], f[r][h]);
+        f[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], corr)), _mm256_mul_ps(sc[h], ga),
+                                  f[r][h]);
     }
   }
   for (int r = 0; r < mr; ++r) {
     float out[16];
-    __m256 as = _mm256_set1_ps(p->a_scale[m + r]);
+    __m256 as = _mm256_set1_ps(p->a_group_scales ? 1.0f : p->a_scale[m + r]);
     _mm256_storeu_ps(out, _mm256_mul_ps(f[r][0], as));
     _mm256_storeu_ps(out + 8, _mm256_mul_ps(f[r][1], as));
     int64_t col = s * 16, nn = p->N - col < 16 ? p->N - col : 16;

@@ -67,13 +67,20 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     for (int r = 0; r < MR; ++r) {
       if (r >= mr) break;
       __m512i corr = _mm512_set1_epi32(off * p->a_sums[(m + r) * p->groups + g]);
-      for (int j = 0; j < NS; ++j)
-        f[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][j], corr)), sc[j], f[r][j]);
+      if (p->a_group_scales) { /* the row's scale of this group goes into the weight scales */
+        __m512 ga = _mm512_set1_ps(p->a_scale[(m + r) * p->groups + g]);
+        for (int j = 0; j < NS; ++j)
+          f[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][j], corr)), _mm512_mul_ps(sc[j], ga),
+                                    f[r][j]);
+      } else {
+        for (int j = 0; j < NS; ++j)
+          f[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][j], corr)), sc[j], f[r][j]);
+      }
     }
   }
   for (int r = 0; r < MR; ++r) {
     if (r >= mr) break;
-    __m512 as = _mm512_set1_ps(p->a_scale[m + r]);
+    __m512 as = _mm512_set1_ps(p->a_group_scales ? 1.0f : p->a_scale[m + r]);
     for (int j = 0; j < NS; ++j) {
       int64_t col = (s + j) * 16;
       _mm512_mask_storeu_ps(p->C + (m + r) * p->ldc + col, tail_mask(p->N - col), _mm512_mul_ps(f[r][j], as));

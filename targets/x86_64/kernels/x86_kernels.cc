@@ -8,6 +8,7 @@
 #include "attention_f32.h"
 #include "matmul_wq.h"
 #include "gemm_s8.h"
+#include "quant_a8.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -69,10 +70,18 @@ using QuantizeRowFn = void (*)(const float *, int64_t, int64_t, int64_t, int8_t 
 template <QuantizeRowFn Fn> int run_quantize_rows_x86(KernelContext *ctx) {
   const Tensor &a = *ctx->inputs[0];
   int64_t k = ctx->attrs->get_int("k", 0), kp = ctx->attrs->get_int("kp", 0), g = ctx->attrs->get_int("group_size", 0);
+  bool group_scales = ctx->attrs->get_int("group_scales", 0) != 0;
   Tensor &q = *ctx->outputs[0], &s = *ctx->outputs[1], &sums = *ctx->outputs[2];
   parallel(ctx, a.numel() / k, 16, [&](int64_t b, int64_t e) {
-    for (int64_t m = b; m < e; ++m)
-      Fn(a.as<float>() + m * k, k, kp, g, q.as<int8_t>() + m * kp, s.as<float>() + m, sums.as<int32_t>() + m * (kp / g));
+    for (int64_t m = b; m < e; ++m) {
+      const float *x = a.as<float>() + m * k;
+      int8_t *qm = q.as<int8_t>() + m * kp;
+      int32_t *sm = sums.as<int32_t>() + m * (kp / g);
+      if (group_scales)
+        quantize_row_groups_s8(Fn, x, k, kp, g, qm, s.as<float>() + m * (kp / g), sm);
+      else
+        Fn(x, k, kp, g, qm, s.as<float>() + m, sm);
+    }
   });
   return SLM_REF_OK;
 }
@@ -89,6 +98,7 @@ template <void (*Gemm)(const slm_gemm_s8_args_t *)> int run_matmul_a8_x86(Kernel
   args.A = q.as<int8_t>();
   args.lda = kp;
   args.a_scale = ctx->inputs[1]->as<float>();
+  args.a_group_scales = ctx->inputs[1]->numel() != args.M;
   args.a_sums = ctx->inputs[2]->as<int32_t>();
   args.W = w.as<uint8_t>();
   args.strip_bytes = w.dims[1];

@@ -57,7 +57,8 @@ struct Case {
   int bits;
   int64_t group; // --group-size: 0 per channel
   int64_t m, k, n;
-  bool epilogue; // bias + silu + residual
+  bool epilogue;     // bias + silu + residual
+  bool group_scales; // quantize_rows group_scales: one activation scale per row and group
 };
 
 // Seeded random shapes: rows 1 (decode), odd and >4 (row-block tails); K and N with tails of
@@ -70,13 +71,14 @@ std::vector<Case> cases() {
   for (int bits : {8, 4})
     for (int64_t group : {0, 32, 64, 128})
       for (int i = 0; i < 6; ++i)
-        out.push_back({bits, group, ms[rng() % 7], ks[rng() % 8], ns[rng() % 8], i % 2 == 1});
+        out.push_back({bits, group, ms[rng() % 7], ks[rng() % 8], ns[rng() % 8], i % 2 == 1, i % 3 != 0});
   return out;
 }
 
 std::string name(const Case &c) {
   return "w" + std::to_string(c.bits) + "a8 g" + std::to_string(c.group) + " m=" + std::to_string(c.m) +
-         " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) + (c.epilogue ? " +epilogue" : "");
+         " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) + (c.epilogue ? " +epilogue" : "") +
+         (c.group_scales ? " group-scales" : "");
 }
 
 struct Problem {
@@ -97,9 +99,12 @@ Problem make(const Case &c, std::mt19937 &rng) {
   p.residual.resize(size_t(c.m * c.n));
   for (auto *v : {&p.w, &p.x, &p.bias, &p.residual})
     for (float &f : *v) f = nd(rng);
-  p.x[0] = 0; // exact zeros and one all-zero row are legal inputs
+  p.x[0] = 0; // exact zeros, one all-zero row and an all-zero first group are legal inputs
   if (c.m > 2)
     for (int64_t k = 0; k < c.k; ++k) p.x[size_t(c.k + k)] = 0;
+  if (c.m > 3)
+    for (int64_t k = 0; k < std::min<int64_t>(c.k, 32); ++k) p.x[size_t(3 * c.k + k)] = 0;
+  if (c.m > 4) p.x[size_t(4 * c.k)] = 100.0f; // an outlier, which group scales confine to its group
   p.packed = slmc::quantizeForMatMulA8(p.w.data(), c.k, c.n, {c.bits, c.group, true}, &p.kp, &p.group);
   p.attrs.add_int("bits", c.bits);
   p.attrs.add_int("group_size", p.group);
@@ -107,7 +112,15 @@ Problem make(const Case &c, std::mt19937 &rng) {
   p.attrs.add_int("kp", p.kp);
   p.attrs.add_int("n", c.n);
   if (c.epilogue) p.attrs.add_string("activation", "silu");
+  if (c.group_scales) p.attrs.add_int("group_scales", 1);
   return p;
+}
+
+int64_t scaleCount(const Problem &p) { return p.c.group_scales ? p.kp / p.group : 1; }
+
+// The activation scale of row m at column k.
+float rowScale(const Problem &p, const std::vector<float> &scale, int64_t m, int64_t k) {
+  return scale[size_t(m * scaleCount(p) + (p.c.group_scales ? k / p.group : 0))];
 }
 
 struct Rows {
@@ -120,7 +133,7 @@ Rows quantize(const slm::OpKernel *kern, Problem &p) {
   Rows r;
   int64_t groups = p.kp / p.group;
   r.q.assign(size_t(p.c.m * p.kp), 99);
-  r.scale.assign(size_t(p.c.m), NAN);
+  r.scale.assign(size_t(p.c.m * scaleCount(p)), NAN);
   r.sums.assign(size_t(p.c.m * groups), -1);
   slm::Tensor ta = tensor(p.x.data(), slm::kF32, {p.c.m, p.c.k}), tq, ts, tsum;
   const slm::Tensor *ins[1] = {&ta};
@@ -132,6 +145,7 @@ Rows quantize(const slm::OpKernel *kern, Problem &p) {
   EXPECT_EQ(kern->infer(&ctx), slm::SLM_REF_OK) << err;
   EXPECT_EQ(tq.dims[1], p.kp);
   EXPECT_EQ(tsum.dims[1], groups);
+  EXPECT_EQ(ts.dims[1], scaleCount(p));
   tq.data = r.q.data(), ts.data = r.scale.data(), tsum.data = r.sums.data();
   EXPECT_EQ(kern->run(&ctx), slm::SLM_REF_OK) << err;
   return r;
@@ -139,7 +153,7 @@ Rows quantize(const slm::OpKernel *kern, Problem &p) {
 
 std::vector<float> matmul(const slm::OpKernel *kern, Problem &p, const Rows &r) {
   const auto &q = p.packed;
-  slm::Tensor tq = tensor(r.q.data(), slm::kI8, {p.c.m, p.kp}), ts = tensor(r.scale.data(), slm::kF32, {p.c.m, 1}),
+  slm::Tensor tq = tensor(r.q.data(), slm::kI8, {p.c.m, p.kp}), ts = tensor(r.scale.data(), slm::kF32, {p.c.m, scaleCount(p)}),
               tsum = tensor(r.sums.data(), slm::kI32, {p.c.m, p.kp / p.group}),
               tw = tensor(q.codes.data(), slm::kU8, {q.rows, q.cols}),
               tws = tensor(q.scales.data(), slm::kF16, {q.scaleRows, q.scaleCols}),
@@ -173,8 +187,15 @@ TEST(MatMulA8Reference, MatchesDequantizedFloatMath) {
     // Activations: within half a step of the input, zero past K, sums consistent.
     for (int64_t m = 0; m < c.m; ++m) {
       for (int64_t k = 0; k < p.kp; ++k) {
-        float x = k < c.k ? p.x[size_t(m * c.k + k)] : 0.0f;
-        ASSERT_LE(std::fabs(r.scale[size_t(m)] * r.q[size_t(m * p.kp + k)] - x), r.scale[size_t(m)] * 0.5001f + 1e-7f);
+        float x = k < c.k ? p.x[size_t(m * c.k + k)] : 0.0f, s = rowScale(p, r.scale, m, k);
+        ASSERT_LE(std::fabs(s * r.q[size_t(m * p.kp + k)] - x), s * 0.5001f + 1e-7f);
+      }
+      // Each scale is its span's max |x| / 127 (the row, or the group; 0 for a group wholly past K).
+      for (int64_t i = 0; i < scaleCount(p); ++i) {
+        int64_t k0 = c.group_scales ? i * p.group : 0, k1 = std::min(c.k, c.group_scales ? k0 + p.group : c.k);
+        float amax = 0;
+        for (int64_t k = k0; k < k1; ++k) amax = std::max(amax, std::fabs(p.x[size_t(m * c.k + k)]));
+        ASSERT_EQ(r.scale[size_t(m * scaleCount(p) + i)], amax / 127.0f) << "m=" << m << " scale " << i;
       }
       for (int64_t g = 0; g < p.kp / p.group; ++g) {
         int32_t s = 0;
@@ -194,7 +215,7 @@ TEST(MatMulA8Reference, MatchesDequantizedFloatMath) {
       for (int64_t n = 0; n < c.n; ++n) {
         double acc = 0, mag = 0;
         for (int64_t k = 0; k < c.k; ++k) {
-          double t = double(r.scale[size_t(m)]) * r.q[size_t(m * p.kp + k)] * deq(k, n);
+          double t = double(rowScale(p, r.scale, m, k)) * r.q[size_t(m * p.kp + k)] * deq(k, n);
           acc += t;
           mag += std::fabs(t);
         }
@@ -293,7 +314,7 @@ TEST(MatMulA8X86, EveryLevelMatchesReference) {
       Rows want = quantize(qr, p), got = quantize(fq, p);
       ASSERT_EQ(got.q, want.q);
       ASSERT_EQ(got.sums, want.sums);
-      for (int64_t m = 0; m < c.m; ++m) ASSERT_EQ(got.scale[size_t(m)], want.scale[size_t(m)]);
+      ASSERT_EQ(got.scale, want.scale);
       std::vector<float> yr = matmul(mm, p, want), yf = matmul(fm, p, want);
       for (size_t i = 0; i < yr.size(); ++i) ASSERT_NEAR(yf[i], yr[i], 1e-4f * (1 + std::fabs(yr[i]))) << "i=" << i;
     }
