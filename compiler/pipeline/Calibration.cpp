@@ -103,6 +103,11 @@ std::string emptyInput(const slm_tensor_info_t &info, slm_tensor_t *t) {
 
 std::string runOnHost(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
                       std::vector<Outputs> *runs) {
+  return runOnHost(module, options, sets, [&](size_t, Outputs &&outs) { runs->push_back(std::move(outs)); });
+}
+
+std::string runOnHost(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                      llvm::function_ref<void(size_t, Outputs &&)> consume) {
   const TargetInfo *host = hostTarget();
   if (!host) return "calibration needs a host target (x86_64, arm64 or riscv64)";
   llvm::SmallString<128> path;
@@ -127,7 +132,8 @@ std::string runOnHost(ModuleOp module, const CompileOptions &options, const std:
   };
   if (slm_model_load_file(path.c_str(), &model) != SLM_OK || slm_session_create(model, nullptr, &session) != SLM_OK)
     return done(slm_last_error());
-  for (const CalibSet &set : sets) {
+  for (size_t s = 0; s < sets.size(); ++s) {
+    const CalibSet &set = sets[s];
     for (size_t i = 0; i < slm_model_input_count(model); ++i) {
       slm_tensor_info_t info;
       slm_model_input_info(model, i, &info);
@@ -154,7 +160,7 @@ std::string runOnHost(ModuleOp module, const CompileOptions &options, const std:
           !slm_tools::host_tensor_from_slm(t, "output", &outs[i], &err))
         return done(set.name + ": " + (err.empty() ? slm_last_error() : err));
     }
-    runs->push_back(std::move(outs));
+    consume(s, std::move(outs));
   }
   return done("");
 }

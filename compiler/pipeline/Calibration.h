@@ -32,6 +32,9 @@ using Outputs = std::vector<slm_tools::HostTensor>; // one run's outputs, in art
 // LM's KV cache). "" or the problem.
 std::string runOnHost(mlir::ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
                       std::vector<Outputs> *runs);
+// The same, handing each set's outputs to `consume(set index, outputs)` instead of keeping them.
+std::string runOnHost(mlir::ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                      llvm::function_ref<void(size_t, Outputs &&)> consume);
 
 // Appends `values` to @main's results (named __calibration.<i>) so a host run returns them too.
 void appendResults(mlir::ModuleOp m, llvm::ArrayRef<mlir::Value> values);

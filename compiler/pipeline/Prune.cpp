@@ -173,6 +173,108 @@ std::string measureErrors(ModuleOp module, const CompileOptions &options, const 
   return "";
 }
 
+// Sum over rows (last axis: classes, e.g. an LM's vocabulary) of KL(softmax(ref) || softmax(got)),
+// the loss a removal adds to the model's predictions; *rows counts the rows.
+double klSum(const slm_tools::HostTensor &got, const slm_tools::HostTensor &ref, double *rows) {
+  if (ref.dims.empty() || got.dims != ref.dims || !count(ref)) return 0;
+  size_t v = size_t(ref.dims.back()), n = count(ref);
+  double total = 0;
+  std::vector<double> lp(v), lq(v);
+  auto logSoftmax = [v](const float *x, std::vector<double> &out) {
+    double mx = *std::max_element(x, x + v), z = 0;
+    for (size_t i = 0; i < v; ++i) z += std::exp(double(x[i]) - mx);
+    for (size_t i = 0; i < v; ++i) out[i] = double(x[i]) - mx - std::log(z);
+  };
+  for (size_t r = 0; v && r + v <= n; r += v) {
+    logSoftmax(floats(ref) + r, lp);
+    logSoftmax(floats(got) + r, lq);
+    for (size_t i = 0; i < v; ++i) total += std::exp(lp[i]) * (lp[i] - lq[i]);
+    *rows += 1;
+  }
+  return total;
+}
+
+// Loss-based head importance: for each attention site, the mean KL divergence of the model's first
+// output (an LM's logits) from the unpruned model's over the calibration sets when one removal unit
+// is masked out at the output projection's input: a whole KV group when slm-prune-heads will remove
+// whole groups, else a single head (planHeadRemoval). Unlike the activation statistics this sees
+// what the later layers make of a head. The masks are inputs of one probe artifact, so it is
+// emitted once and run (units x sets) times. Writes kHeadLossAttr on each output projection.
+std::string scoreHeadsByLoss(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                             const std::vector<Outputs> &reference, double fraction) {
+  OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
+  PruneSites sites = findPruneSites(module), probeSites = findPruneSites(*probe);
+  func::FuncOp f = mainFunc(*probe);
+  if (sites.heads.size() != probeSites.heads.size() || mainFunc(module).getNumResults() == 0) return "";
+  probe->walk([](Operation *op) { // the statistics are for the passes, not the emitter
+    op->removeAttr(kActSqAttr);
+    op->removeAttr(kActMeanAttr);
+  });
+  OpBuilder b(probe->getContext());
+  struct Unit {
+    size_t site;
+    int64_t first, count; // query heads [first, first + count)
+  };
+  std::vector<Unit> units;
+  std::vector<int64_t> maskSite(sites.heads.size(), -1); // site -> mask input index
+  std::vector<std::string> maskNames;
+  for (size_t i = 0; i < probeSites.heads.size(); ++i) {
+    HeadSite &s = probeSites.heads[i];
+    HeadPlan plan = planHeadRemoval(s.heads, s.kvHeads, fraction);
+    if (!plan.groups && !plan.perGroup) continue;
+    int64_t width = plan.groups ? s.heads / s.kvHeads : 1;
+    for (int64_t h0 = 0; h0 < s.heads; h0 += width) units.push_back({i, h0, width});
+    std::string name = "__prune_mask." + std::to_string(i);
+    unsigned idx = f.getNumArguments();
+    f.insertArgument(idx, RankedTensorType::get({s.heads * s.headDim}, b.getF32Type()),
+                     b.getDictionaryAttr(b.getNamedAttr(kArgNameAttr, b.getStringAttr(name))), s.o.getLoc());
+    b.setInsertionPoint(s.o);
+    OperationState mul(s.o.getLoc(), "slm.Mul");
+    mul.addOperands({s.o.getA(), f.getArgument(idx)});
+    mul.addTypes(s.o.getA().getType());
+    s.o.getAMutable().assign(b.create(mul)->getResult(0));
+    maskSite[i] = int64_t(maskNames.size());
+    maskNames.push_back(name);
+  }
+  if (units.empty()) return "";
+  // Every (unit, set) pair is one run: the set's inputs plus all masks, ones except the unit's heads.
+  std::vector<CalibSet> runs;
+  for (const Unit &u : units)
+    for (const CalibSet &set : sets) {
+      CalibSet r = set;
+      for (size_t i = 0; i < sites.heads.size(); ++i) {
+        if (maskSite[i] < 0) continue;
+        const HeadSite &s = sites.heads[i];
+        std::vector<float> mask(size_t(s.heads * s.headDim), 1.0f);
+        if (u.site == i)
+          std::fill(mask.begin() + u.first * s.headDim, mask.begin() + (u.first + u.count) * s.headDim, 0.0f);
+        slm_tools::HostTensor t;
+        t.name = maskNames[size_t(maskSite[i])];
+        t.dtype = SLM_DTYPE_FLOAT32;
+        t.dims = {int64_t(mask.size())};
+        t.data.assign(reinterpret_cast<const uint8_t *>(mask.data()),
+                      reinterpret_cast<const uint8_t *>(mask.data() + mask.size()));
+        r.inputs.push_back(std::move(t));
+      }
+      runs.push_back(std::move(r));
+    }
+  std::vector<double> kl(units.size()), rows(units.size());
+  std::string err = runOnHost(*probe, options, runs, [&](size_t r, Outputs &&outs) {
+    kl[r / sets.size()] += klSum(outs[0], reference[r % sets.size()][0], &rows[r / sets.size()]);
+  });
+  if (!err.empty()) return err;
+  Builder ab(module.getContext());
+  std::vector<std::vector<float>> loss(sites.heads.size());
+  for (size_t i = 0; i < sites.heads.size(); ++i)
+    if (maskSite[i] >= 0) loss[i].assign(size_t(sites.heads[i].heads), 0.0f);
+  for (size_t u = 0; u < units.size(); ++u)
+    for (int64_t h = units[u].first; h < units[u].first + units[u].count; ++h)
+      loss[units[u].site][size_t(h)] = float(rows[u] ? kl[u] / rows[u] / double(units[u].count) : 0.0);
+  for (size_t i = 0; i < sites.heads.size(); ++i)
+    if (!loss[i].empty()) sites.heads[i].o->setAttr(kHeadLossAttr, ab.getDenseF32ArrayAttr(loss[i]));
+  return "";
+}
+
 LogicalResult runPasses(ModuleOp module, const PruneSpec &spec, bool biasCorrection) {
   PassManager pm(module.getContext());
   if (spec.heads > 0) {
@@ -232,6 +334,12 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
       llvm::errs() << "slmc: error: --calibration-data " << options.calibrationData << ": " << err << "\n";
       return kExitBadInput;
     }
+    if (spec.heads > 0)
+      if (std::string err = scoreHeadsByLoss(module, options, sets, reference, spec.heads); !err.empty()) {
+        llvm::errs() << "slmc: error: --calibration-data " << options.calibrationData << ": scoring heads: " << err
+                     << "\n";
+        return kExitBadInput;
+      }
   }
   if (failed(runPasses(module, spec, options.pruneBiasCorrection))) {
     llvm::errs() << "slmc: error: " << options.input << ": pruning failed\n";
@@ -252,6 +360,7 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
     op->removeAttr(kSiteAttr);
     op->removeAttr(kActSqAttr);
     op->removeAttr(kActMeanAttr);
+    op->removeAttr(kHeadLossAttr);
   });
   module->setAttr(kMetaAttr, b.getDictionaryAttr({b.getNamedAttr("spec", b.getStringAttr(options.prune)),
                                                    b.getNamedAttr("calibration_sets", b.getI64IntegerAttr(int64_t(sets.size())))}));

@@ -22,4 +22,10 @@ inline constexpr const char *kPruneReportAttr = "slm.prune_report";
 // removed by the pruning passes; without them importance comes from the weights alone.
 inline constexpr const char *kActSqAttr = "slm.act_sq";
 inline constexpr const char *kActMeanAttr = "slm.act_mean";
+// Optional per-head importance on an attention output projection (dense f32 array, one entry per
+// query head): the damage to the model's output on the calibration sets when the head (or its
+// whole KV group, the loss then split evenly over the group's heads) is removed. Written by
+// `slmc compile --calibration-data`, read and removed by slm-prune-heads, where it outranks the
+// activation statistics.
+inline constexpr const char *kHeadLossAttr = "slm.head_loss";
 } // namespace slmc

@@ -6,6 +6,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -136,6 +138,17 @@ void matchHeads(slm::AttentionOp att, std::set<Operation *> &used, PruneSites &s
 }
 
 } // namespace
+
+HeadPlan planHeadRemoval(int64_t h, int64_t kvh, double fraction) {
+  HeadPlan plan;
+  if (h <= 0 || kvh <= 0 || h % kvh) return plan;
+  int64_t g = h / kvh, target = std::llround(fraction * double(h)), bestDist = target;
+  for (int64_t k = 1; k < kvh; ++k)
+    if (std::abs(k * g - target) < bestDist) bestDist = std::abs(k * g - target), plan = {k, 0};
+  for (int64_t j = 1; j < g; ++j)
+    if (std::abs(j * kvh - target) < bestDist) bestDist = std::abs(j * kvh - target), plan = {0, j};
+  return plan;
+}
 
 PruneSites findPruneSites(ModuleOp module) {
   PruneSites sites;

@@ -38,6 +38,14 @@ struct PruneSites {
   std::vector<SkippedSite> skipped; // near misses, with the reason they were left alone
 };
 
+// How slm-prune-heads removes fraction f of h query heads in kvh KV groups: `groups` whole KV
+// groups or `perGroup` heads from every group, the achievable count nearest to f * h (ties to
+// whole groups); both 0 when neither comes nearer than removing nothing.
+struct HeadPlan {
+  int64_t groups = 0, perGroup = 0;
+};
+HeadPlan planHeadRemoval(int64_t h, int64_t kvh, double fraction);
+
 // Scans every function of `module` in walk order (deterministic: the calibration step and the
 // passes see the same list for the same IR).
 PruneSites findPruneSites(mlir::ModuleOp module);

@@ -64,12 +64,12 @@ struct Report {
   SmallVector<Attribute> rows;
   explicit Report(ModuleOp m) : module(m), b(m.getContext()) {}
 
-  void pruned(const std::string &layer, const std::string &kind, bool calibrated, int64_t removed, int64_t total,
+  void pruned(const std::string &layer, const std::string &kind, const char *importance, int64_t removed, int64_t total,
               const std::string &detail, int64_t before, int64_t after, bool biasCorrected) {
     rows.push_back(b.getDictionaryAttr({
         b.getNamedAttr("layer", b.getStringAttr(layer)),
         b.getNamedAttr("kind", b.getStringAttr(kind)),
-        b.getNamedAttr("importance", b.getStringAttr(calibrated ? "calibration" : "magnitude")),
+        b.getNamedAttr("importance", b.getStringAttr(importance)),
         b.getNamedAttr("removed", b.getI64IntegerAttr(removed)),
         b.getNamedAttr("total", b.getI64IntegerAttr(total)),
         b.getNamedAttr("detail", b.getStringAttr(detail)),
@@ -132,7 +132,7 @@ struct PruneFfnPass : impl::PruneFfnBase<PruneFfnPass> {
     sliceOutputs(s.up, keep);
     sliceInputs(s.down, keep, correct ? &mean : nullptr);
     int64_t after = weightBytes(s.up) + weightBytes(s.down) + (s.gate ? weightBytes(s.gate) : 0);
-    report.pruned(s.layer, "ffn", !sq.empty(), n - kept, n,
+    report.pruned(s.layer, "ffn", !sq.empty() ? "calibration" : "magnitude", n - kept, n,
                   llvm::formatv("{0} of {1} channels", n - kept, n).str(), before, after, correct);
   }
 };
@@ -162,24 +162,22 @@ struct PruneHeadsPass : impl::PruneHeadsBase<PruneHeadsPass> {
     readWeight(s.v, &wv);
     readWeight(s.o, &wo);
     int64_t h = s.heads, kvh = s.kvHeads, g = h / kvh, d = s.headDim;
-    std::vector<float> sq = floatArrayAttr(s.o, kActSqAttr, h * d), mean = floatArrayAttr(s.o, kActMeanAttr, h * d);
+    std::vector<float> sq = floatArrayAttr(s.o, kActSqAttr, h * d), mean = floatArrayAttr(s.o, kActMeanAttr, h * d),
+                       loss = floatArrayAttr(s.o, kHeadLossAttr, h);
     dropStats(s.o);
+    s.o->removeAttr(kHeadLossAttr);
     std::vector<double> score(static_cast<size_t>(h));
     for (int64_t i = 0; i < h; ++i) {
-      if (!sq.empty()) {
+      if (!loss.empty()) {
+        score[size_t(i)] = loss[size_t(i)];
+      } else if (!sq.empty()) {
         for (int64_t c = i * d; c < (i + 1) * d; ++c) score[size_t(i)] += double(sq[size_t(c)]) * rowNorm2(wo, c, 1);
       } else {
         score[size_t(i)] = std::sqrt(colNorm2(wv, (i / g) * d, d) * rowNorm2(wo, i * d, d));
       }
     }
-    // Whole groups (k * g heads) or the same count from every group (j * kvh heads): the
-    // achievable removal nearest to fraction * h, ties to whole groups.
-    int64_t target = std::llround(fraction * double(h));
-    int64_t bestGroups = 0, bestPerGroup = 0, bestDist = target;
-    for (int64_t k = 1; k < kvh; ++k)
-      if (std::abs(k * g - target) < bestDist) bestDist = std::abs(k * g - target), bestGroups = k, bestPerGroup = 0;
-    for (int64_t j = 1; j < g; ++j)
-      if (std::abs(j * kvh - target) < bestDist) bestDist = std::abs(j * kvh - target), bestGroups = 0, bestPerGroup = j;
+    HeadPlan plan = planHeadRemoval(h, kvh, fraction);
+    int64_t bestGroups = plan.groups, bestPerGroup = plan.perGroup;
     if (!bestGroups && !bestPerGroup)
       return report.skipped(s.layer, "heads",
                             llvm::formatv("no whole KV group or per-group share of {0} heads in {1} KV groups is "
@@ -231,7 +229,8 @@ struct PruneHeadsPass : impl::PruneHeadsBase<PruneHeadsPass> {
                                    h, bestGroups, kvh).str()
                    : llvm::formatv("{0} of {1} query heads: {2} per KV group, {3} KV heads kept",
                                    h - int64_t(keepHeads.size()), h, bestPerGroup, kvh).str();
-    report.pruned(s.layer, "heads", !sq.empty(), h - int64_t(keepHeads.size()), h, detail, before, after, correct);
+    report.pruned(s.layer, "heads", !loss.empty() ? "calib-loss" : !sq.empty() ? "calibration" : "magnitude",
+                  h - int64_t(keepHeads.size()), h, detail, before, after, correct);
   }
 
   // [B, kv_heads, P, D] values (cache arguments and presents) lose heads on axis 1.

@@ -78,3 +78,27 @@ func.func @present_escapes(%x: tensor<1x?x4xf32>, %pk: tensor<1x2x?x2xf32>, %pv:
   return %y, %k3, %v2 : tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>
 }
 }
+
+// -----
+
+// Loss-based importance (slm.head_loss, from `--calibration-data`) outranks the weights: head 0's
+// small output rows would go by magnitude, but removing it costs more, so head 1 goes; O keeps
+// rows 0..1 (0.1 each) and the attribute is consumed.
+// CHECK: module attributes {slm.prune_report = [{{.*}}importance = "calib-loss", kind = "heads"
+// CHECK-LABEL: func @by_loss
+// CHECK-NOT: slm.head_loss
+// CHECK: wo: "0x40000000CDCCCC3DCDCCCC3DCDCCCC3DCDCCCC3DCDCCCC3DCDCCCC3DCDCCCC3DCDCCCC3D"
+module {
+func.func @by_loss(%x: tensor<1x?x4xf32>, %pk: tensor<1x2x?x2xf32>, %pv: tensor<1x2x?x2xf32>) -> (tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>) {
+  %wq = slm.constant dense<1.0> : tensor<4x4xf32> {name = "wq"} : tensor<4x4xf32>
+  %wk = slm.constant dense<1.0> : tensor<4x4xf32> {name = "wk"} : tensor<4x4xf32>
+  %wv = slm.constant dense<1.0> : tensor<4x4xf32> {name = "wv"} : tensor<4x4xf32>
+  %wo = slm.constant dense<[[0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1], [1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]> : tensor<4x4xf32> {name = "wo"} : tensor<4x4xf32>
+  %q = "slm.fused_matmul"(%x, %wq) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<1x?x4xf32>, tensor<4x4xf32>) -> tensor<1x?x4xf32>
+  %k = "slm.fused_matmul"(%x, %wk) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<1x?x4xf32>, tensor<4x4xf32>) -> tensor<1x?x4xf32>
+  %v = "slm.fused_matmul"(%x, %wv) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<1x?x4xf32>, tensor<4x4xf32>) -> tensor<1x?x4xf32>
+  %o, %k2, %v2 = "slm.attention"(%q, %k, %v, %pk, %pv) <{causal = 1 : i64, kv_num_heads = 2 : i64, num_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0>, scale = 0.7 : f32}> : (tensor<1x?x4xf32>, tensor<1x?x4xf32>, tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>) -> (tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>)
+  %y = "slm.fused_matmul"(%o, %wo) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> {slm.head_loss = array<f32: 5.0, 0.1>} : (tensor<1x?x4xf32>, tensor<4x4xf32>) -> tensor<1x?x4xf32>
+  return %y, %k2, %v2 : tensor<1x?x4xf32>, tensor<1x2x?x2xf32>, tensor<1x2x?x2xf32>
+}
+}
