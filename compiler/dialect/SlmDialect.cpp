@@ -62,6 +62,18 @@ LogicalResult MatMulA8Op::verify() {
   return success();
 }
 
+LogicalResult MatMulSp24Op::verify() {
+  int64_t k = getK(), n = getN();
+  if (k <= 0 || n <= 0) return emitOpError("k and n must be positive");
+  int64_t panels = (n + 63) / 64, groups = (k + 15) / 16 * 4;
+  auto v = cast<ShapedType>(getValues().getType()), i = cast<ShapedType>(getIndices().getType());
+  if (!v.hasStaticShape() || v.getShape() != ArrayRef<int64_t>{panels, groups * 128})
+    return emitOpError("values must be ") << panels << "x" << groups * 128 << ", got " << v;
+  if (!i.hasStaticShape() || i.getShape() != ArrayRef<int64_t>{panels, groups * 64})
+    return emitOpError("indices must be ") << panels << "x" << groups * 64 << ", got " << i;
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   int64_t h = getNumHeads(), kvh = getKvNumHeads();
   if (h <= 0 || kvh <= 0 || h % kvh)

@@ -45,6 +45,31 @@ def Slm_FusedMatMulOp : Slm_Op<"fused_matmul", [Pure, AttrSizedOperandSegments]>
   let results = (outs AnyTensor:$output);
 }
 
+def Slm_MatMulSp24Op : Slm_Op<"matmul_sp24", [Pure, AttrSizedOperandSegments]> {
+  let summary = "MatMul by a constant 2:4 semi-structured sparse float32 weight, zeros skipped";
+  let description = [{
+    `y = act(a @ W + bias) * mul + residual` (the fused_matmul epilogue) where `W` [K, N] has two
+    nonzeros in every group of four consecutive k of a column (`--prune=2:4`). The weight is
+    stored as the kept `values` [ceil(N/64), kp/4 * 128] f32 and their positions `indices`
+    [ceil(N/64), kp/4 * 64] ui8 (kp = K rounded up to 16), in 64-column panels; the layout is
+    specified in targets/common/sp24_f32.h. Half the weight bytes plus one eighth for the
+    indices, half the multiply-adds.
+
+    ```mlir
+    %y = "slm.matmul_sp24"(%x, %v, %i) {k = 64 : i64, n = 256 : i64,
+           operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>}
+        : (tensor<1x?x64xf32>, tensor<4x2048xf32>, tensor<4x1024xui8>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$a, TensorOf<[F32]>:$values, TensorOf<[UI8]>:$indices,
+                   Optional<TensorOf<[F32]>>:$bias, Optional<TensorOf<[F32]>>:$mul,
+                   Optional<TensorOf<[F32]>>:$residual, I64Attr:$k, I64Attr:$n,
+                   OptionalAttr<StrAttr>:$activation, OptionalAttr<F32Attr>:$clip_min,
+                   OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs TensorOf<[F32]>:$output);
+  let hasVerifier = 1;
+}
+
 def Slm_RmsNormOp : Slm_Op<"rms_norm", [Pure]> {
   let summary = "RMS normalization over the last axis";
   let description = [{

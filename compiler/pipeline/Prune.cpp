@@ -37,25 +37,26 @@ constexpr const char *kMetaAttr = "slm.prune_meta";       // spec and calibratio
 
 struct PruneSpec {
   double ffn = -1, heads = -1;
+  bool sp24 = false; // 2:4 semi-structured
 };
 
 std::string parseSpec(const std::string &text, PruneSpec *spec) {
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(text).split(parts, ',', -1, false);
-  if (parts.empty()) return "--prune needs a SPEC (ffn:F, heads:F)";
+  if (parts.empty()) return "--prune needs a SPEC (ffn:F, heads:F, 2:4)";
   for (llvm::StringRef p : parts) {
     p = p.trim();
-    if (p == "2:4")
-      return "--prune=2:4 is not implemented yet: its AVX-512 GEMV kernel beats the dense one "
-             "(benchmarks/kernels/sparse24_gemv_bench) but there is no artifact op or weight packing for it yet; "
-             "use ffn:F or heads:F";
+    if (p == "2:4") {
+      spec->sp24 = true;
+      continue;
+    }
     auto [kind, value] = p.split(':');
     double f = 0;
     if (kind == "magnitude")
       return "--prune=magnitude:S is not available: the runtime has no unstructured sparse kernel, so the zeros "
-             "would be stored and multiplied densely (no smaller, no faster); use ffn:F or heads:F";
+             "would be stored and multiplied densely (no smaller, no faster); use 2:4, ffn:F or heads:F";
     if ((kind != "ffn" && kind != "heads") || value.empty() || value.getAsDouble(f) || !(f > 0 && f < 1))
-      return "--prune entry '" + p.str() + "' must be ffn:F or heads:F with 0 < F < 1";
+      return "--prune entry '" + p.str() + "' must be ffn:F or heads:F with 0 < F < 1, or 2:4";
     (kind == "ffn" ? spec->ffn : spec->heads) = f;
   }
   return "";
@@ -65,12 +66,35 @@ func::FuncOp mainFunc(ModuleOp m) { return m.lookupSymbol<func::FuncOp>("main");
 
 // Appends `values` as results of @main (after the model's own outputs).
 // Consumers (down / output projections) by site tag.
-std::map<int64_t, slm::FusedMatMulOp> taggedSites(ModuleOp m) {
-  std::map<int64_t, slm::FusedMatMulOp> sites;
-  m.walk([&](slm::FusedMatMulOp op) {
+// (fused_matmul, or matmul_sp24 after 2:4: operand 0 is the input, result 0 the output).
+std::map<int64_t, Operation *> taggedSites(ModuleOp m) {
+  std::map<int64_t, Operation *> sites;
+  m.walk([&](Operation *op) {
     if (auto tag = op->getAttrOfType<IntegerAttr>(kSiteAttr)) sites[tag.getInt()] = op;
   });
   return sites;
+}
+
+// Per channel of the last axis of runs[r][idx] over all runs and rows: E[x] and E[x^2].
+void channelMoments(const std::vector<Outputs> &runs, size_t idx, int64_t k, std::vector<float> *mean,
+                    std::vector<float> *meanSq) {
+  std::vector<double> sum(static_cast<size_t>(k)), sq(static_cast<size_t>(k));
+  double rows = 0;
+  for (const Outputs &run : runs) {
+    const slm_tools::HostTensor &in = run[idx];
+    for (size_t i = 0; i < count(in); ++i) {
+      double x = floats(in)[i];
+      sum[i % size_t(k)] += x;
+      sq[i % size_t(k)] += x * x;
+    }
+    rows += double(count(in) / size_t(k));
+  }
+  mean->assign(size_t(k), 0.0f);
+  meanSq->assign(size_t(k), 0.0f);
+  for (int64_t c = 0; c < k && rows > 0; ++c) {
+    (*mean)[size_t(c)] = float(sum[size_t(c)] / rows);
+    (*meanSq)[size_t(c)] = float(sq[size_t(c)] / rows);
+  }
 }
 
 
@@ -83,7 +107,7 @@ std::string gatherStatistics(ModuleOp module, const CompileOptions &options, con
   auto sites = taggedSites(*probe);
   size_t nOut = mainFunc(*probe).getNumResults();
   std::vector<Value> extra;
-  for (auto &[tag, op] : sites) extra.push_back(op.getA()), extra.push_back(op.getOutput());
+  for (auto &[tag, op] : sites) extra.push_back(op->getOperand(0)), extra.push_back(op->getResult(0));
   appendResults(*probe, extra);
   std::vector<Outputs> runs;
   if (std::string err = runOnHost(*probe, options, sets, &runs); !err.empty()) return err;
@@ -91,23 +115,9 @@ std::string gatherStatistics(ModuleOp module, const CompileOptions &options, con
   Builder b(module.getContext());
   size_t s = 0;
   for (auto &[tag, op] : original) {
-    auto k = cast<ShapedType>(op.getA().getType()).getShape().back();
-    std::vector<double> sum(static_cast<size_t>(k)), sq(static_cast<size_t>(k));
-    double rows = 0;
-    for (const Outputs &run : runs) {
-      const slm_tools::HostTensor &in = run[nOut + 2 * s];
-      for (size_t i = 0; i < count(in); ++i) {
-        double x = floats(in)[i];
-        sum[i % size_t(k)] += x;
-        sq[i % size_t(k)] += x * x;
-      }
-      rows += double(count(in) / size_t(k));
-    }
-    std::vector<float> mean(static_cast<size_t>(k)), meanSq(static_cast<size_t>(k));
-    for (int64_t c = 0; c < k; ++c) {
-      mean[size_t(c)] = rows ? float(sum[size_t(c)] / rows) : 0.0f;
-      meanSq[size_t(c)] = rows ? float(sq[size_t(c)] / rows) : 0.0f;
-    }
+    auto k = cast<ShapedType>(op->getOperand(0).getType()).getShape().back();
+    std::vector<float> mean, meanSq;
+    channelMoments(runs, nOut + 2 * s, k, &mean, &meanSq);
     op->setAttr(kActSqAttr, b.getDenseF32ArrayAttr(meanSq));
     op->setAttr(kActMeanAttr, b.getDenseF32ArrayAttr(mean));
     ++s;
@@ -131,7 +141,7 @@ std::string measureErrors(ModuleOp module, const CompileOptions &options, const 
   func::FuncOp f = mainFunc(*probe);
   size_t nOut = f.getNumResults();
   std::vector<Value> extra;
-  for (auto &[tag, op] : sites) extra.push_back(op.getOutput());
+  for (auto &[tag, op] : sites) extra.push_back(op->getResult(0));
   appendResults(*probe, extra);
   std::vector<Outputs> runs;
   if (std::string err = runOnHost(*probe, options, sets, &runs); !err.empty()) return err;
@@ -275,6 +285,35 @@ std::string scoreHeadsByLoss(ModuleOp module, const CompileOptions &options, con
   return "";
 }
 
+// E[x^2] of every constant-weight fused_matmul's input over the calibration sets (on the model as
+// the structured passes left it), as kActSqAttr for slm-prune-24's |w| * sqrt(E[x^2]) importance.
+std::string gatherInputStats24(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets) {
+  module.walk([](Operation *op) { // leftovers of the structured passes' statistics
+    op->removeAttr(kActSqAttr);
+    op->removeAttr(kActMeanAttr);
+  });
+  SmallVector<Operation *> ops;
+  module.walk([&](slm::FusedMatMulOp op) {
+    Weight w;
+    if (readWeight(op, &w)) ops.push_back(op);
+  });
+  if (ops.empty()) return "";
+  std::vector<Outputs> runs;
+  size_t nOut = 0;
+  if (std::string err = runCapturing(
+          module, options, sets, ops, [](Operation *op) { return SmallVector<Value>{op->getOperand(0)}; }, &runs,
+          &nOut);
+      !err.empty())
+    return err;
+  Builder b(module.getContext());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::vector<float> mean, meanSq;
+    channelMoments(runs, nOut + i, cast<ShapedType>(ops[i]->getOperand(0).getType()).getShape().back(), &mean, &meanSq);
+    ops[i]->setAttr(kActSqAttr, b.getDenseF32ArrayAttr(meanSq));
+  }
+  return "";
+}
+
 LogicalResult runPasses(ModuleOp module, const PruneSpec &spec, bool biasCorrection) {
   PassManager pm(module.getContext());
   if (spec.heads > 0) {
@@ -297,6 +336,9 @@ template <typename T> T field(DictionaryAttr d, llvm::StringRef name) { return d
 } // namespace
 
 std::string checkPruneOptions(const CompileOptions &o) {
+  PruneSpec spec;
+  if (!o.prune.empty() && parseSpec(o.prune, &spec).empty() && spec.sp24 && !o.quantize.empty())
+    return "--prune=2:4 keeps float32 values (slm.matmul_sp24) and cannot be combined with --quantize yet";
   if (o.prune.empty()) {
     if (o.pruneBiasCorrection) return "--prune-bias-correction needs --prune";
     if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0 && o.quantize != "int8" && o.quantMethod == "rtn")
@@ -305,7 +347,6 @@ std::string checkPruneOptions(const CompileOptions &o) {
   }
   if (o.pruneBiasCorrection && o.calibrationData.empty())
     return "--prune-bias-correction needs --calibration-data (it folds activation means into the bias)";
-  PruneSpec spec;
   return parseSpec(o.prune, &spec);
 }
 
@@ -344,6 +385,19 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
   if (failed(runPasses(module, spec, options.pruneBiasCorrection))) {
     llvm::errs() << "slmc: error: " << options.input << ": pruning failed\n";
     return kExitRuntime;
+  }
+  if (spec.sp24) {
+    if (!sets.empty())
+      if (std::string err = gatherInputStats24(module, options, sets); !err.empty()) {
+        llvm::errs() << "slmc: error: --calibration-data " << options.calibrationData << ": " << err << "\n";
+        return kExitBadInput;
+      }
+    PassManager pm(module.getContext());
+    pm.addPass(createPrune24());
+    if (failed(pm.run(module))) {
+      llvm::errs() << "slmc: error: " << options.input << ": 2:4 pruning failed\n";
+      return kExitRuntime;
+    }
   }
   if (!sets.empty())
     if (std::string err = measureErrors(module, options, sets, reference, tagKeys); !err.empty()) {
@@ -392,8 +446,12 @@ void printPruneReport(ModuleOp module, llvm::raw_ostream &os) {
     auto err = field<FloatAttr>(d, "output_rel_error");
     std::string imp = field<StringAttr>(d, "importance").str();
     if (field<BoolAttr>(d, "bias_corrected").getValue()) imp += "+bias";
+    bool calibrated = module->getAttrOfType<DictionaryAttr>(kMetaAttr) &&
+                      field<IntegerAttr>(module->getAttrOfType<DictionaryAttr>(kMetaAttr), "calibration_sets").getInt() > 0;
     row(layer, kind, field<StringAttr>(d, "detail").str(), imp, std::to_string(b), std::to_string(f),
-        err ? llvm::formatv("{0:e2}", err.getValueAsDouble()).str() : "n/a (no --calibration-data)");
+        err            ? llvm::formatv("{0:e2}", err.getValueAsDouble()).str()
+        : !calibrated ? "n/a (no --calibration-data)"
+                       : "- (per layer: ffn/heads only; model outputs below)");
   }
   row("total (pruned matrices)", "", "", "", std::to_string(before), std::to_string(after),
       llvm::formatv("{0:f3}x the bytes", before ? double(after) / double(before) : 1.0).str());

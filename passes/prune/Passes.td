@@ -58,9 +58,10 @@ def PruneHeads : Pass<"slm-prune-heads", "mlir::ModuleOp"> {
     whichever comes closer to `fraction` of the query heads; ties remove whole groups, which
     also shrinks K, V and the cache.
 
-    Head importance: with `slm.act_sq` on the output projection (calibration) the sum over the
-    head's channels of E[o_c^2] * |Wo[c,:]|^2; otherwise |Wv[:, kv(h)]| * |Wo[h,:]| (the value
-    path sets the size of a head's output). A group scores the sum of its query heads. Past
+    Head importance: `slm.head_loss` on the output projection when present (calibration: the
+    loss the model's output suffers when the head or its KV group is masked out); else with
+    `slm.act_sq` (calibration) the sum over the head's channels of E[o_c^2] * |Wo[c,:]|^2;
+    otherwise |Wv[:, kv(h)]| * |Wo[h,:]| (the value path sets the size of a head's output). A group scores the sum of its query heads. Past
     KV inputs must be function arguments read only by this attention (and Shape ops), presents
     must go only to the return; anything else is a near miss, left alone and reported.
 
@@ -83,6 +84,29 @@ def PruneHeads : Pass<"slm-prune-heads", "mlir::ModuleOp"> {
     Option<"biasCorrection", "bias-correction", "bool", "false",
            "Fold the removed heads' mean contribution into the output projection's bias (needs slm.act_mean)">
   ];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def Prune24 : Pass<"slm-prune-24", "mlir::ModuleOp"> {
+  let summary = "2:4 semi-structured sparsity: keep two of every four weights along K, run as slm.matmul_sp24";
+  let description = [{
+    Every `slm.fused_matmul` with a constant float32 weight keeps, in each column, the two most
+    important of every four consecutive weights along K and becomes `slm.matmul_sp24` (same
+    operands and epilogue; values + 2-bit positions in 64-column panels, half the multiply-adds).
+    Importance is |w| (magnitude) or, with `slm.act_sq` on the op (calibration, E[x_k^2] of its
+    input), |w| * sqrt(E[x_k^2]): the weight's expected contribution to the output.
+
+    Left dense and reported: a matmul whose result is a function result (an LM head: its error
+    lands directly on the logits), one whose weight is not a constant float32 matrix, one with
+    K < 16, and one whose 2:4 form would not be smaller (N padded to the 64-column panel).
+
+    Before / after:
+    ```mlir
+    %y = "slm.fused_matmul"(%x, %w) : (tensor<1x?x64xf32>, tensor<64x256xf32>) -> tensor<1x?x256xf32>
+    %y = "slm.matmul_sp24"(%x, %v, %i) {k = 64 : i64, n = 256 : i64, ...} : (...) -> tensor<1x?x256xf32>
+    ```
+    Each matmul is recorded in the module's `slm.prune_report` (kind "2:4").
+  }];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 

@@ -353,11 +353,50 @@ Case genMatMulHw(std::mt19937 &rng) {
   return c;
 }
 
+// slm.matmul_sp24: float activations times a 2:4 sparse weight (targets/common/sp24_f32.h): random
+// kept values ~N(0, 2/K) and random valid position pairs i0 < i1 per group and column, with the
+// fused_matmul epilogue. K tails exercise the masked activation load (k >= K reads as zero).
+Case genMatMulSp24(std::mt19937 &rng) {
+  Case c;
+  static const char *const acts[] = {"", "relu", "silu"};
+  int64_t m = pick(rng, {1, 2, 5, 9}, 1, 12), k = pick(rng, {1, 15, 16, 17, 64, 100}, 1, 200),
+          n = pick(rng, {1, 15, 64, 65, 130}, 1, 200);
+  int64_t panels = (n + 63) / 64, groups = (k + 15) / 16 * 4;
+  bool bias = std::uniform_int_distribution<int>(0, 1)(rng), res = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  std::string act = acts[std::uniform_int_distribution<int>(0, 2)(rng)];
+  addInput(c, rng, {m, k}, false);
+  addBytes(c, rng, slm::kF32, {panels, groups * 128});
+  std::normal_distribution<float> nd(0.0f, std::sqrt(2.0f / float(k)));
+  for (float *v = reinterpret_cast<float *>(c.storage.back().data()), *e = v + panels * groups * 128; v < e; ++v)
+    *v = nd(rng);
+  addBytes(c, rng, slm::kU8, {panels, groups * 64});
+  static const int kPairs[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+  uint8_t *ix = c.storage.back().data();
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t col = 0; col < 64; ++col) {
+        const int *pair = kPairs[std::uniform_int_distribution<int>(0, 5)(rng)];
+        int off = int(4 * (g % 4));
+        ix[(p * groups + g) * 64 + col] = uint8_t((pair[0] + off) | ((pair[1] + off) << 4));
+      }
+  addInput(c, rng, {n}, true, bias);
+  addInput(c, rng, {m, n}, false, false);
+  addInput(c, rng, {m, n}, false, res);
+  while (!c.present.back()) c.inputs.pop_back(), c.present.pop_back(), c.constant.pop_back(), c.storage.pop_back();
+  addIntAttr(c, "k", k);
+  addIntAttr(c, "n", n);
+  if (!act.empty()) addStringAttr(c, "activation", act);
+  c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] n " + std::to_string(n) + " 2:4" +
+           (bias ? " bias" : "") + (res ? " residual" : "") + " act '" + act + "'";
+  finalize(c);
+  return c;
+}
+
 const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
   static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
       {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}, {"slm.matmul_wq", genMatMulWq},
       {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}, {"slm.matmul_hw", genMatMulHw},
-      {"slm.attention", genAttention}};
+      {"slm.matmul_sp24", genMatMulSp24}, {"slm.attention", genAttention}};
   return g;
 }
 

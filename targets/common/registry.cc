@@ -22,6 +22,7 @@ struct Table {
     add(kMiscKernels, kMiscKernels_count);
     add(kFusedKernels, kFusedKernels_count);
     add(kQuantKernels, kQuantKernels_count);
+    add(kSparseKernels, kSparseKernels_count);
     std::sort(kernels.begin(), kernels.end(),
               [](const OpKernel &a, const OpKernel &b) { return std::strcmp(a.op, b.op) < 0; });
   }

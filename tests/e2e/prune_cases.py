@@ -7,9 +7,14 @@
    same outputs on the reference kernels (SLM_X86_LEVEL=ref) as on the default ones (1e-4).
 2. Magnitude importance (no calibration) combined with --quantize=w8: prunes first, then the
    quantization table lists the smaller matrices; also matches its reference execution.
-3. The pruned model compiles for arm64 and riscv64.
-4. Bad usage exits 2 with a message: fraction out of range, 2:4 / magnitude (refused, no sparse
-   kernel), --calibration-data without --prune, a missing calibration folder.
+3. 2:4 after ffn:0.25 with calibration: every wide enough matmul but the LM head becomes
+   slm.matmul_sp24 (bytes as the layout says), the AVX-512 kernel matches the reference kernel,
+   the logits stay near the unpruned model's. Magnitude 2:4 alone equals the dense model whose
+   ONNX weights were 2:4-pruned in numpy (the semantics of pass + packing + kernel, 1e-4).
+4. The pruned models compile for arm64 and riscv64.
+5. Bad usage exits 2 with a message: fraction out of range, 2:4 with --quantize, magnitude:S
+   (refused, no unstructured sparse kernel), --calibration-data without --prune, a missing
+   calibration folder.
 """
 import argparse
 import json
@@ -134,13 +139,80 @@ def main():
     write_inputs(inputs2, rng.integers(0, 256, (1, 5), dtype=np.int64), kv_heads=2)
     matches_reference(a.slmc, artq, inputs2, a.work, "pruned_w8")
 
-    # 3. other targets
+    # 3. 2:4 after ffn:0.25 (calibration importance): every matmul but the LM head becomes
+    # slm.matmul_sp24, the weights shrink, the AVX-512 kernel matches the reference kernel, and the
+    # model stays close to the unpruned one (cosine of the logits).
+    art24 = os.path.join(a.work, "pruned24.slm")
+    p = run([a.slmc, "compile", model, "-o", art24, "--prune=ffn:0.25,2:4", "--calibration-data", calib] + DIMS)
+    rep24 = inspect(a.slmc, art24)["prune"]
+    rows24 = [r for r in rep24["layers"] if r["kind"] == "2:4"]
+    dense = sorted(r["skipped"].split(":")[0] for r in rows24 if "skipped" in r)
+    # the LM head, and k/v (N = 32: padded to a 64-column panel the 2:4 form is no smaller) in both layers
+    check(dense == ["its result is a model output (e.g. the LM head)"] + ["not smaller"] * 4, f"left dense: {dense}")
+    sparse = [r for r in rows24 if "skipped" not in r]
+    check(len(sparse) == 10, f"expected 10 matmuls in 2:4 (5 per layer), got {len(sparse)}")
+    for r in sparse:
+        check(r["importance"] == "calibration", f"{r['layer']}: importance {r['importance']}")
+        check(r["removed"] * 2 == r["total"], f"{r['layer']}: removed {r['removed']} of {r['total']}")
+        k, n = map(int, re.search(r"of (\d+)x(\d+)", r["detail"]).groups())
+        # values + indices: 576 bytes per 64 columns and 4 rows, K padded to 16, N to 64 (sp24_f32.h)
+        sparse_bytes = -(-n // 64) * (-(-k // 16) * 4) * 576
+        check(r["bytes_after"] - (r["bytes_before"] - 4 * k * n) == sparse_bytes < 4 * k * n,
+              f"{r['layer']}: {r['bytes_after']} bytes, expected {sparse_bytes} for {k}x{n}")
+    ops = [o["kind"] for o in inspect(a.slmc, art24)["ops"]]
+    check(ops.count("matmul_sp24") == 10, f"expected 10 slm.matmul_sp24 ops, got {ops.count('matmul_sp24')}")
+    out24 = matches_reference(a.slmc, art24, inputs2, a.work, "pruned24")
+    base_out = os.path.join(a.work, "base.out")
+    run([a.slmc, "run", base, "--input-dir", inputs2, "--output-dir", base_out])
+    want = np.load(os.path.join(base_out, "logits.npy")).ravel()
+    got = out24["logits.npy"].ravel()
+    cos = float(np.dot(want, got) / (np.linalg.norm(want) * np.linalg.norm(got)))
+    check(0.5 < cos < 1.0, f"2:4 logits cosine {cos} (expected close to, but not exactly, the unpruned model)")
+
+    # 3b. magnitude 2:4 against numpy: keep the two largest |w| of every four along K in each MatMul
+    # weight the pass takes (N > 32 and not the LM head), compile that model dense, compare logits.
+    import onnx
+    from onnx import numpy_helper
+    art24m = os.path.join(a.work, "pruned24m.slm")
+    run([a.slmc, "compile", model, "-o", art24m, "--prune=2:4"] + DIMS)
+    g = onnx.load(model)
+    inits = {t.name: t for t in g.graph.initializer}
+    outputs = {o.name for o in g.graph.output}
+    changed = 0
+    for node in g.graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in inits or node.output[0] in outputs:
+            continue
+        w = numpy_helper.to_array(inits[node.input[1]]).copy()
+        if w.ndim != 2 or w.shape[1] <= 32 or w.shape[0] % 4:
+            continue
+        grp = np.abs(w).reshape(w.shape[0] // 4, 4, w.shape[1])
+        order = np.argsort(-grp, axis=1, kind="stable")  # ties to the lower k, as the pass
+        keep = np.zeros_like(grp, dtype=bool)
+        np.put_along_axis(keep, order[:, :2, :], True, axis=1)
+        w[~keep.reshape(w.shape)] = 0.0
+        inits[node.input[1]].CopyFrom(numpy_helper.from_array(w, node.input[1]))
+        changed += 1
+    check(changed == 10, f"numpy 2:4 changed {changed} weights, expected 10")
+    dense_onnx = os.path.join(a.work, "tiny_llama_24.onnx")
+    onnx.save(g, dense_onnx)
+    dense24 = os.path.join(a.work, "dense24.slm")
+    run([a.slmc, "compile", dense_onnx, "-o", dense24] + DIMS)
+    for art, tag in ((art24m, "sp24m"), (dense24, "dense24")):
+        run([a.slmc, "run", art, "--input-dir", inputs2, "--output-dir", os.path.join(a.work, tag + ".out")])
+    want = np.load(os.path.join(a.work, "dense24.out", "logits.npy"))
+    got = np.load(os.path.join(a.work, "sp24m.out", "logits.npy"))
+    err = float(np.max(np.abs(got - want)))
+    check(err <= 1e-4 * max(1.0, float(np.max(np.abs(want)))), f"2:4 artifact vs numpy-pruned dense model: {err}")
+
+    # 4. other targets
     for target in ("arm64", "riscv64"):
         run([a.slmc, "compile", model, f"--target={target}", "-o", os.path.join(a.work, f"pruned.{target}.slm"),
              "--prune=ffn:0.5,heads:0.5"] + DIMS)
+        run([a.slmc, "compile", model, f"--target={target}", "-o", os.path.join(a.work, f"pruned24.{target}.slm"),
+             "--prune=2:4"] + DIMS)
 
-    # 4. bad usage
-    for args, words in ((["--prune=ffn:1.5"], "0 < F < 1"), (["--prune=2:4"], "2:4 is not implemented yet"),
+    # 5. bad usage
+    for args, words in ((["--prune=ffn:1.5"], "0 < F < 1"), (["--prune=2:4", "--quantize=w8"], "cannot be combined with --quantize"),
                         (["--prune=magnitude:0.5"], "magnitude:S"), (["--prune=rows:0.5"], "ffn:F or heads:F"),
                         (["--calibration-data", calib], "used by --prune, --max-accuracy-drop, --quant-method=awq|gptq and --quantize=int8"),
                         (["--prune=ffn:0.5", "--calibration-data", os.path.join(a.work, "nope")], "not a directory"),

@@ -14,6 +14,9 @@ void slm_gemm_f32__avx2_fma(const slm_gemm_f32_args_t *args);
 void slm_gemm_f32__avx512f(const slm_gemm_f32_args_t *args);
 void slm_gemm_f32_nt__avx512f(const slm_gemm_f32_args_t *args);
 int slm_act_f32__avx512f(int act, float *x, int64_t n);
+/* slm.matmul_sp24: 2:4 sparse fp32 weights (targets/common/sp24_f32.h). */
+struct slm_sp24_f32_args;
+void slm_sp24_f32__avx512f(const struct slm_sp24_f32_args *args);
 /* One slm.attention row (targets/common/attention_f32.h). */
 struct slm_attention_row_args;
 void slm_attention_row_f32__avx512f(const struct slm_attention_row_args *args);

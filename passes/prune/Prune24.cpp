@@ -1,0 +1,182 @@
+// slm-prune-24: 2:4 semi-structured sparsity for constant-weight matmuls (slm.matmul_sp24).
+#include "passes/prune/Passes.h"
+#include "passes/prune/PruneSites.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace slmc {
+#define GEN_PASS_DEF_PRUNE24
+#include "passes/prune/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+// The 2:4 form of w (targets/common/sp24_f32.h): per column and group of four k, the two highest
+// scores |w| * act (act = 1 without statistics) are kept, lower k first.
+struct Sp24Weight {
+  int64_t kp = 0, panels = 0;
+  std::vector<float> values;
+  std::vector<uint8_t> indices;
+  double removed2 = 0, total2 = 0; // squared norms of the removed and of all weights
+  int64_t removed = 0;              // weights set to zero (padding not counted)
+};
+
+Sp24Weight pack24(const Weight &w, const std::vector<float> &actScale) {
+  Sp24Weight s;
+  s.kp = (w.k + 15) / 16 * 16;
+  s.panels = (w.n + 63) / 64;
+  int64_t groups = s.kp / 4;
+  s.values.assign(size_t(s.panels * groups * 128), 0.0f);
+  s.indices.assign(size_t(s.panels * groups * 64), 0);
+  for (int64_t col = 0; col < s.panels * 64; ++col)
+    for (int64_t g = 0; g < groups; ++g) {
+      double score[4];
+      float val[4];
+      for (int i = 0; i < 4; ++i) {
+        int64_t k = 4 * g + i;
+        bool live = k < w.k && col < w.n;
+        val[i] = live ? w.at(k, col) : 0.0f;
+        score[i] = std::fabs(double(val[i])) * (live && !actScale.empty() ? actScale[size_t(k)] : 1.0);
+      }
+      int i0 = 0, i1 = 1; // the two best, ties to the lower k
+      if (score[1] > score[0]) std::swap(i0, i1);
+      for (int i = 2; i < 4; ++i) {
+        if (score[i] > score[i0]) i1 = i0, i0 = i;
+        else if (score[i] > score[i1]) i1 = i;
+      }
+      if (i0 > i1) std::swap(i0, i1);
+      for (int i = 0; i < 4; ++i) {
+        s.total2 += double(val[i]) * val[i];
+        if (i != i0 && i != i1 && 4 * g + i < w.k && col < w.n) s.removed2 += double(val[i]) * val[i], ++s.removed;
+      }
+      int64_t p = col / 64, c = col % 64, base = (p * groups + g);
+      s.values[size_t(base * 128 + c)] = val[i0];
+      s.values[size_t(base * 128 + 64 + c)] = val[i1];
+      int off = int(4 * (g % 4));
+      s.indices[size_t(base * 64 + c)] = uint8_t((i0 + off) | ((i1 + off) << 4));
+    }
+  return s;
+}
+
+Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et, const void *data, size_t bytes,
+                   const std::string &name) {
+  auto type = RankedTensorType::get(shape, et);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(static_cast<const char *>(data), bytes), 64);
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return b.create<slm::ConstantOp>(loc, type, attr, b.getStringAttr(name)).getResult();
+}
+
+std::string layerName(slm::FusedMatMulOp op, Weight &w) {
+  if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) return n.str();
+  if (auto n = w.constant.getName()) return n->str();
+  return op->getName().getStringRef().str();
+}
+
+bool feedsReturn(Operation *op) {
+  for (Operation *user : op->getResult(0).getUsers())
+    if (isa<func::ReturnOp>(user)) return true;
+  return false;
+}
+
+struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
+  using Prune24Base::Prune24Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    Builder b(module.getContext());
+    SmallVector<Attribute> rows;
+    if (auto old = module->getAttrOfType<ArrayAttr>(kPruneReportAttr)) rows.append(old.begin(), old.end());
+    auto skipped = [&](const std::string &layer, const std::string &why) {
+      rows.push_back(b.getDictionaryAttr({b.getNamedAttr("layer", b.getStringAttr(layer)),
+                                          b.getNamedAttr("kind", b.getStringAttr("2:4")),
+                                          b.getNamedAttr("skipped", b.getStringAttr(why))}));
+    };
+    SmallVector<slm::FusedMatMulOp> ops;
+    module.walk([&](slm::FusedMatMulOp op) { ops.push_back(op); });
+    for (slm::FusedMatMulOp op : ops) {
+      Weight w;
+      std::string layer = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)
+                              ? op->getAttrOfType<StringAttr>(slm::kNodeNameAttr).str()
+                              : "slm.fused_matmul";
+      if (!readWeight(op, &w)) {
+        skipped(layer, "no constant float32 weight");
+        continue;
+      }
+      layer = layerName(op, w);
+      if (feedsReturn(op)) {
+        skipped(layer, "its result is a model output (e.g. the LM head): left dense");
+        continue;
+      }
+      if (w.k < 16) {
+        skipped(layer, llvm::formatv("K = {0} is below one 16-wide step", w.k).str());
+        continue;
+      }
+      // 64-column panels and 16-row steps: a narrow matrix can come out larger than dense.
+      int64_t sparseBytes = (w.n + 63) / 64 * ((w.k + 15) / 16 * 4) * (128 * 4 + 64);
+      if (sparseBytes >= w.k * w.n * 4) {
+        skipped(layer, llvm::formatv("not smaller: {0}x{1} padded to 64-column panels takes {2} bytes, dense {3}", w.k,
+                                     w.n, sparseBytes, w.k * w.n * 4).str());
+        continue;
+      }
+      std::vector<float> sq = floatArrayAttr(op, kActSqAttr, w.k), actScale;
+      for (float v : sq) actScale.push_back(std::sqrt(std::max(0.0f, v)));
+      Sp24Weight s = pack24(w, actScale);
+      OpBuilder ob(op);
+      Location loc = op.getLoc();
+      Value values = makeConstant(ob, loc, {s.panels, s.kp / 4 * 128}, ob.getF32Type(), s.values.data(),
+                                  s.values.size() * 4, layer + ".sp24_values");
+      Value indices = makeConstant(ob, loc, {s.panels, s.kp / 4 * 64}, ob.getIntegerType(8, false), s.indices.data(),
+                                   s.indices.size(), layer + ".sp24_indices");
+      OperationState st(loc, slm::MatMulSp24Op::getOperationName());
+      st.addOperands({op.getA(), values, indices});
+      int32_t seg[6] = {1, 1, 1, 0, 0, 0};
+      Value epilogue[3] = {op.getBias(), op.getMul(), op.getResidual()};
+      for (int i = 0; i < 3; ++i)
+        if (epilogue[i]) st.addOperands(epilogue[i]), seg[3 + i] = 1;
+      st.addAttribute("operandSegmentSizes", ob.getDenseI32ArrayAttr(seg));
+      st.addAttribute("k", ob.getI64IntegerAttr(w.k));
+      st.addAttribute("n", ob.getI64IntegerAttr(w.n));
+      for (const char *name : {"activation", "clip_min", "clip_max"})
+        if (Attribute a = op->getAttr(name)) st.addAttribute(name, a);
+      // Discardable attributes (node name, pruning site tags) go along; the statistics do not.
+      for (NamedAttribute a : op->getDiscardableAttrs())
+        if (a.getName() != kActSqAttr && a.getName() != kActMeanAttr) st.addAttribute(a.getName(), a.getValue());
+      st.addTypes(op.getOutput().getType());
+      Operation *sparse = ob.create(st);
+      op.getOutput().replaceAllUsesWith(sparse->getResult(0));
+      slm::ConstantOp old = w.constant;
+      int64_t before = w.k * w.n * 4 + (op.getBias() ? w.n * 4 : 0);
+      int64_t after = int64_t(s.values.size() * 4 + s.indices.size()) + (op.getBias() ? w.n * 4 : 0);
+      op->erase();
+      if (old->use_empty()) old->erase();
+      double rel = s.total2 > 0 ? std::sqrt(s.removed2 / s.total2) : 0.0;
+      rows.push_back(b.getDictionaryAttr({
+          b.getNamedAttr("layer", b.getStringAttr(layer)),
+          b.getNamedAttr("kind", b.getStringAttr("2:4")),
+          b.getNamedAttr("importance", b.getStringAttr(sq.empty() ? "magnitude" : "calibration")),
+          b.getNamedAttr("removed", b.getI64IntegerAttr(s.removed)),
+          b.getNamedAttr("total", b.getI64IntegerAttr(w.k * w.n)),
+          b.getNamedAttr("detail", b.getStringAttr(llvm::formatv("2 of every 4 along K of {0}x{1}; |removed|/|w| = {2:f3}",
+                                                                 w.k, w.n, rel).str())),
+          b.getNamedAttr("bytes_before", b.getI64IntegerAttr(before)),
+          b.getNamedAttr("bytes_after", b.getI64IntegerAttr(after)),
+          b.getNamedAttr("bias_corrected", b.getBoolAttr(false)),
+      }));
+    }
+    module->setAttr(kPruneReportAttr, b.getArrayAttr(rows));
+    module.walk([](slm::FusedMatMulOp op) { // the statistics of the matmuls left dense
+      op->removeAttr(kActSqAttr);
+      op->removeAttr(kActMeanAttr);
+    });
+  }
+};
+
+} // namespace
+} // namespace slmc
