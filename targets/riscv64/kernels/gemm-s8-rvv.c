@@ -1,11 +1,11 @@
-/* gemm-s8-rvv.c — slm.matmul_a8 on RISC-V V 1.0, VLEN-agnostic: a segment load (vlseg4e8) of one quad
- * (int8) or octet (int4) of a 16-column strip splits the VNNI layout's 4 bytes per column into 4 vectors
- * whose 16 lanes are the strip's columns. int8: codes made signed by u ^ 0x80 (no offset correction),
- * widened to int16 once per strip and multiply-added into int32 per row by a scalar activation (vwmacc.vx).
- * int4: nibbles times scalar activations into int16 (vwmaccsu.vx, 8 products of at most 15 x 128 per
- * octet), widened into int32 (vwadd.wv); 8 x the group sum is removed per group. Float across groups.
- * Every vector has 16 lanes (e8 m1, e16 m2, e32 m4 hold 16 at VLEN = 128 and more beyond), so the code
- * runs at any VLEN >= 128; wider VLENs leave lanes idle rather than change the layout.
+/* gemm-s8-rvv.c — slm.matmul_a8 on RISC-V V 1.0, VLEN-agnostic. The VNNI layout keeps the 4 codes of one
+ * column and quad (int8) or the 8 codes of one column and octet (int4) in one 32-bit word, so a unit-stride
+ * vle32 of 64 bytes puts a strip's 16 columns in 16 int32 lanes; shifts pull out each code (int8: made signed
+ * by u ^ 0x80 then sign-extended, so no offset correction; int4: nibbles 0..15, 8 x the group's activation sum
+ * removed per group) and vmacc.vx multiply-adds it by the row's scalar activation into int32. Float across
+ * groups. (A segment-load version, vlseg4e8 + widening vwmacc.vx / vwmaccsu.vx on int8 lanes, was 1.7x
+ * slower under qemu at VLEN = 128.) Every vector has 16 lanes (e32 m4 holds them at VLEN = 128, and more
+ * beyond), so the code runs at any VLEN >= 128; wider VLENs leave lanes idle rather than change the layout.
  * Compiled by clang (-march=rv64gcv): gcc 12 has no RVV intrinsics.
  */
 #include "gemm_s8.h"
@@ -29,35 +29,28 @@ static inline vfloat32m4_t load_f16x16(const uint16_t *p) {
   return __riscv_vreinterpret_v_u32m4_f32m4(__riscv_vor_vv_u32m4(bits, sign, VL));
 }
 
-/* Field I of a quad as signed int8 codes (u ^ 0x80) widened to int16. */
-#define SIGNED_FIELD(q, I)                                                                                            \
-  __riscv_vsext_vf2_i16m2(                                                                                            \
-      __riscv_vreinterpret_v_u8m1_i8m1(__riscv_vxor_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, I), 0x80, VL)), VL)
+/* A quad's 16 columns as 32-bit lanes (4 codes each), made signed bytewise (u ^ 0x80). */
+#define WORDS(ptr)                                                                                                    \
+  __riscv_vreinterpret_v_u32m4_i32m4(__riscv_vxor_vx_u32m4(__riscv_vle32_v_u32m4((const uint32_t *)(const void *)(ptr), VL), 0x80808080u, VL))
+/* Byte I (k = 4i + I) of every lane, sign-extended. */
+#define BYTE(q, I) __riscv_vsra_vx_i32m4(__riscv_vsll_vx_i32m4(q, 24 - 8 * (I), VL), 24, VL)
 
-/* Int4 octet: acc += the 8 products of row a's activations k..k+7 with the nibbles of fields lo/hi. */
-static inline vint32m4_t int4_octet(vint32m4_t acc, const int8_t *a, vuint8m1_t l0, vuint8m1_t l1, vuint8m1_t l2,
-                                    vuint8m1_t l3, vuint8m1_t h0, vuint8m1_t h1, vuint8m1_t h2, vuint8m1_t h3) {
-  vint16m2_t t = __riscv_vwmaccsu_vx_i16m2(__riscv_vmv_v_x_i16m2(0, VL), a[0], l0, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[1], l1, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[2], l2, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[3], l3, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[4], h0, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[5], h1, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[6], h2, VL);
-  t = __riscv_vwmaccsu_vx_i16m2(t, a[7], h3, VL);
-  return __riscv_vwadd_wv_i32m4(acc, t, VL);
+/* Code k = 8i + J of every lane of an int4 octet: low nibble of byte J for J < 4, else high nibble of byte J - 4. */
+#define NIBBLE(q, J)                                                                                                  \
+  __riscv_vreinterpret_v_u32m4_i32m4(__riscv_vand_vx_u32m4(__riscv_vsrl_vx_u32m4(q, (J) < 4 ? 8 * (J) : 8 * ((J) - 4) + 4, VL), 15, VL))
+
+/* Int4 octet: acc += the 8 products of activations a[0..7] with codes n0..n7 (0..15). */
+static inline vint32m4_t int4_octet(vint32m4_t acc, const int8_t *a, vint32m4_t n0, vint32m4_t n1, vint32m4_t n2,
+                                    vint32m4_t n3, vint32m4_t n4, vint32m4_t n5, vint32m4_t n6, vint32m4_t n7) {
+  acc = __riscv_vmacc_vx_i32m4(acc, a[0], n0, VL);
+  acc = __riscv_vmacc_vx_i32m4(acc, a[1], n1, VL);
+  acc = __riscv_vmacc_vx_i32m4(acc, a[2], n2, VL);
+  acc = __riscv_vmacc_vx_i32m4(acc, a[3], n3, VL);
+  acc = __riscv_vmacc_vx_i32m4(acc, a[4], n4, VL);
+  acc = __riscv_vmacc_vx_i32m4(acc, a[5], n5, VL);
+  acc = __riscv_vmacc_vx_i32m4(acc, a[6], n6, VL);
+  return __riscv_vmacc_vx_i32m4(acc, a[7], n7, VL);
 }
-
-/* Nibbles of the four fields of octet q. */
-#define SPLIT_NIBBLES(q, l0, l1, l2, l3, h0, h1, h2, h3)                                                              \
-  vuint8m1_t l0 = __riscv_vand_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 0), 15, VL),                                     \
-             l1 = __riscv_vand_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 1), 15, VL),                                     \
-             l2 = __riscv_vand_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 2), 15, VL),                                     \
-             l3 = __riscv_vand_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 3), 15, VL),                                     \
-             h0 = __riscv_vsrl_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 0), 4, VL),                                      \
-             h1 = __riscv_vsrl_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 1), 4, VL),                                      \
-             h2 = __riscv_vsrl_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 2), 4, VL),                                      \
-             h3 = __riscv_vsrl_vx_u8m1(__riscv_vget_v_u8m1x4_u8m1(q, 3), 4, VL)
 
 /* Two outputs of 16 columns: (row r0, strip s0) and (row r1, strip s1), the second stored only when `two`.
  * SHARED_W (a literal at each call) says s0 == s1: prefill's two rows reuse each loaded weight vector;
@@ -74,33 +67,33 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     int64_t k0 = g * p->group, k1 = k0 + p->group;
     if (p->bits == 8) {
       for (int64_t k = k0; k < k1; k += 4) {
-        vuint8m1x4_t q0 = __riscv_vlseg4e8_v_u8m1x4(w0 + k * 16, VL);
-        vint16m2_t c0 = SIGNED_FIELD(q0, 0), c1 = SIGNED_FIELD(q0, 1), c2 = SIGNED_FIELD(q0, 2), c3 = SIGNED_FIELD(q0, 3);
-        acc0 = __riscv_vwmacc_vx_i32m4(acc0, a0[k], c0, VL);
-        acc0 = __riscv_vwmacc_vx_i32m4(acc0, a0[k + 1], c1, VL);
-        acc0 = __riscv_vwmacc_vx_i32m4(acc0, a0[k + 2], c2, VL);
-        acc0 = __riscv_vwmacc_vx_i32m4(acc0, a0[k + 3], c3, VL);
+        vint32m4_t q0 = WORDS(w0 + k * 16);
+        vint32m4_t c0 = BYTE(q0, 0), c1 = BYTE(q0, 1), c2 = BYTE(q0, 2), c3 = __riscv_vsra_vx_i32m4(q0, 24, VL);
+        acc0 = __riscv_vmacc_vx_i32m4(acc0, a0[k], c0, VL);
+        acc0 = __riscv_vmacc_vx_i32m4(acc0, a0[k + 1], c1, VL);
+        acc0 = __riscv_vmacc_vx_i32m4(acc0, a0[k + 2], c2, VL);
+        acc0 = __riscv_vmacc_vx_i32m4(acc0, a0[k + 3], c3, VL);
         if (!SHARED_W) {
-          vuint8m1x4_t q1 = __riscv_vlseg4e8_v_u8m1x4(w1 + k * 16, VL);
-          c0 = SIGNED_FIELD(q1, 0), c1 = SIGNED_FIELD(q1, 1), c2 = SIGNED_FIELD(q1, 2), c3 = SIGNED_FIELD(q1, 3);
+          vint32m4_t q1 = WORDS(w1 + k * 16);
+          c0 = BYTE(q1, 0), c1 = BYTE(q1, 1), c2 = BYTE(q1, 2), c3 = __riscv_vsra_vx_i32m4(q1, 24, VL);
         }
-        acc1 = __riscv_vwmacc_vx_i32m4(acc1, a1[k], c0, VL);
-        acc1 = __riscv_vwmacc_vx_i32m4(acc1, a1[k + 1], c1, VL);
-        acc1 = __riscv_vwmacc_vx_i32m4(acc1, a1[k + 2], c2, VL);
-        acc1 = __riscv_vwmacc_vx_i32m4(acc1, a1[k + 3], c3, VL);
+        acc1 = __riscv_vmacc_vx_i32m4(acc1, a1[k], c0, VL);
+        acc1 = __riscv_vmacc_vx_i32m4(acc1, a1[k + 1], c1, VL);
+        acc1 = __riscv_vmacc_vx_i32m4(acc1, a1[k + 2], c2, VL);
+        acc1 = __riscv_vmacc_vx_i32m4(acc1, a1[k + 3], c3, VL);
       }
     } else {
       for (int64_t k = k0; k < k1; k += 8) {
-        vuint8m1x4_t q0 = __riscv_vlseg4e8_v_u8m1x4(w0 + k * 8, VL);
-        SPLIT_NIBBLES(q0, l0, l1, l2, l3, h0, h1, h2, h3);
-        acc0 = int4_octet(acc0, a0 + k, l0, l1, l2, l3, h0, h1, h2, h3);
-        if (SHARED_W) {
-          acc1 = int4_octet(acc1, a1 + k, l0, l1, l2, l3, h0, h1, h2, h3);
-        } else {
-          vuint8m1x4_t q1 = __riscv_vlseg4e8_v_u8m1x4(w1 + k * 8, VL);
-          SPLIT_NIBBLES(q1, m0, m1, m2, m3, n0, n1, n2, n3);
-          acc1 = int4_octet(acc1, a1 + k, m0, m1, m2, m3, n0, n1, n2, n3);
+        vuint32m4_t q0 = __riscv_vle32_v_u32m4((const uint32_t *)(const void *)(w0 + k * 8), VL);
+        vint32m4_t n0 = NIBBLE(q0, 0), n1 = NIBBLE(q0, 1), n2 = NIBBLE(q0, 2), n3 = NIBBLE(q0, 3), n4 = NIBBLE(q0, 4),
+                   n5 = NIBBLE(q0, 5), n6 = NIBBLE(q0, 6), n7 = NIBBLE(q0, 7);
+        acc0 = int4_octet(acc0, a0 + k, n0, n1, n2, n3, n4, n5, n6, n7);
+        if (!SHARED_W) {
+          vuint32m4_t q1 = __riscv_vle32_v_u32m4((const uint32_t *)(const void *)(w1 + k * 8), VL);
+          n0 = NIBBLE(q1, 0), n1 = NIBBLE(q1, 1), n2 = NIBBLE(q1, 2), n3 = NIBBLE(q1, 3), n4 = NIBBLE(q1, 4);
+          n5 = NIBBLE(q1, 5), n6 = NIBBLE(q1, 6), n7 = NIBBLE(q1, 7);
         }
+        acc1 = int4_octet(acc1, a1 + k, n0, n1, n2, n3, n4, n5, n6, n7);
       }
     }
     vfloat32m4_t sc0 = load_f16x16(p->scales + (s0 * p->groups + g) * 16);

@@ -13,9 +13,9 @@
 extern "C" {
 #endif
 
-/* Segment loads (vlseg4e8) put the 16 columns of a strip in 16 lanes; widening multiply-adds (int8:
- * vwmacc on sign-extended codes, int4: vwmaccsu on nibbles) accumulate. 2 rows x 1 strip per block,
- * 1 row x 2 strips for M = 1. */
+/* vle32 puts the 16 columns of a strip in 16 int32 lanes (4 int8 or 8 int4 codes each); shifts extract the
+ * codes, vmacc.vx accumulates. 2 rows x 1 strip per block, 1 row x 2 strips for M = 1. W must be 4-byte
+ * aligned (artifact weight segments are 64-byte aligned; strips are multiples of 64 bytes). */
 void slm_gemm_s8__rvv(const slm_gemm_s8_args_t *args);
 
 /* One row, as slm::quantize_row_s8 (same bytes, same scale, same sums). */
