@@ -148,7 +148,11 @@ int isa_level_cap(const std::vector<std::string> &excluded) {
   if (level == 2 && usable(excluded, {"avx512vnni"})) level = 3;
   return level;
 #elif defined(__aarch64__)
-  return usable(excluded, {"neon"}) ? 1 : 0;
+  int level = 0;
+  if (usable(excluded, {"neon"})) level = 1;
+  if (level == 1 && usable(excluded, {"dotprod"})) level = 2;
+  if (level == 2 && usable(excluded, {"i8mm"})) level = 3;
+  return level;
 #elif defined(__riscv)
   return usable(excluded, {"v"}) ? 1 : 0;
 #else

@@ -3,17 +3,18 @@
 # message when qemu or the binary is missing, so hosts without the cross setup skip instead of failing.
 #
 #   tests/cross/qemu_run.sh CPU BINARY [ARGS...]
-#   CPU: arm64 (qemu -cpu max), riscv64-vlen128 | riscv64-vlen512 (V 1.0 at that VLEN),
+#   CPU: arm64 (qemu -cpu max), arm64-a53 (cortex-a53: NEON without dotprod/i8mm), riscv64-vlen128 | riscv64-vlen512 (V 1.0 at that VLEN),
 #        riscv64-novector (rv64gc without V: the RVV kernels must stay unused)
 set -euo pipefail
 if [ $# -lt 2 ]; then
-  echo "usage: $0 arm64|riscv64-vlen128|riscv64-vlen512|riscv64-novector BINARY [ARGS...]" >&2
+  echo "usage: $0 arm64|arm64-a53|riscv64-vlen128|riscv64-vlen512|riscv64-novector BINARY [ARGS...]" >&2
   exit 2
 fi
 cpu_name="$1"
 shift
 case "$cpu_name" in
   arm64) qemu=qemu-aarch64 cpu=max sysroot=/usr/aarch64-linux-gnu ;;
+  arm64-a53) qemu=qemu-aarch64 cpu=cortex-a53 sysroot=/usr/aarch64-linux-gnu ;;
   riscv64-vlen*) qemu=qemu-riscv64 cpu="rv64,v=true,vext_spec=v1.0,vlen=${cpu_name#riscv64-vlen}"
                  sysroot=/usr/riscv64-linux-gnu ;;
   riscv64-novector) qemu=qemu-riscv64 cpu="rv64,v=false" sysroot=/usr/riscv64-linux-gnu ;;

@@ -42,6 +42,8 @@ TEST(CpuFeatures, ExcludedFeaturesLowerTheCap) {
   EXPECT_LE(slm::isa_level_cap({"avx512vnni"}), 2);
 #elif defined(__aarch64__)
   EXPECT_EQ(slm::isa_level_cap({"neon"}), 0);
+  EXPECT_LE(slm::isa_level_cap({"dotprod"}), 1);
+  EXPECT_LE(slm::isa_level_cap({"i8mm"}), 2);
 #elif defined(__riscv)
   EXPECT_EQ(slm::isa_level_cap({"v"}), 0);
 #endif

@@ -5,11 +5,12 @@
 
 namespace slm {
 
-// ISA levels, in increasing order; each implies the ones below.
-enum Arm64Level : int { kArm64Ref = 0, kArm64Neon = 1 };
+// ISA levels, in increasing order; each implies the ones below. kArm64Dotprod adds sdot for the
+// int8-activation kernels (slm.matmul_a8), kArm64I8mm adds usmmla for their prefill (M >= 2).
+enum Arm64Level : int { kArm64Ref = 0, kArm64Neon = 1, kArm64Dotprod = 2, kArm64I8mm = 3 };
 
-// Best level this CPU supports (from getauxval(AT_HWCAP)), capped by the SLM_ARM64_LEVEL
-// environment variable ("ref", "neon") so tests can force a path.
+// Best level this CPU supports (from getauxval(AT_HWCAP) / AT_HWCAP2), capped by the SLM_ARM64_LEVEL
+// environment variable ("ref", "neon", "dotprod", "i8mm") so tests can force a path.
 int arm64_cpu_level();
 const char *arm64_level_name(int level);
 

@@ -1,8 +1,11 @@
-// riscv64 kernel provider: MatMul override on the RVV fp32 GEMM microkernel when the CPU has V.
+// riscv64 kernel provider: MatMul overrides on the RVV fp32 GEMM microkernel, int8-activation matmuls on
+// RVV widening multiply-adds, when the CPU has V.
 #include "riscv64_kernels.h"
 
 #include "gemm_f32.h"
 #include "gemm_f32_matmul.h"
+#include "gemm_s8.h"
+#include "gemm_s8_matmul.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -17,7 +20,9 @@ constexpr unsigned long kHwcapV = 1ul << ('V' - 'A');
 const OpKernel kRvvKernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__rvv>, 0},
     {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__rvv>,
-     0}};
+     0},
+    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__rvv>, 0},
+    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__rvv>, 0}};
 
 } // namespace
 

@@ -8,7 +8,7 @@
 #include "attention_f32.h"
 #include "matmul_wq.h"
 #include "gemm_s8.h"
-#include "quant_a8.h"
+#include "gemm_s8_matmul.h"
 #include "sp24_f32.h"
 
 #include <cstdlib>
@@ -65,62 +65,6 @@ int run_matmul_wq_avx512(KernelContext *ctx) {
 
 int infer_matmul_wq_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_wq")->infer(ctx); }
 
-// slm.quantize_rows / slm.matmul_a8 (int8 activations) on the VNNI or AVX2 microkernels.
-using QuantizeRowFn = void (*)(const float *, int64_t, int64_t, int64_t, int8_t *, float *, int32_t *);
-
-template <QuantizeRowFn Fn> int run_quantize_rows_x86(KernelContext *ctx) {
-  const Tensor &a = *ctx->inputs[0];
-  int64_t k = ctx->attrs->get_int("k", 0), kp = ctx->attrs->get_int("kp", 0), g = ctx->attrs->get_int("group_size", 0);
-  bool group_scales = ctx->attrs->get_int("group_scales", 0) != 0;
-  Tensor &q = *ctx->outputs[0], &s = *ctx->outputs[1], &sums = *ctx->outputs[2];
-  parallel(ctx, a.numel() / k, 16, [&](int64_t b, int64_t e) {
-    for (int64_t m = b; m < e; ++m) {
-      const float *x = a.as<float>() + m * k;
-      int8_t *qm = q.as<int8_t>() + m * kp;
-      int32_t *sm = sums.as<int32_t>() + m * (kp / g);
-      if (group_scales)
-        quantize_row_groups_s8(Fn, x, k, kp, g, qm, s.as<float>() + m * (kp / g), sm);
-      else
-        Fn(x, k, kp, g, qm, s.as<float>() + m, sm);
-    }
-  });
-  return SLM_REF_OK;
-}
-
-// Work unit: `strips_per_unit` 16-column strips over all rows, then the epilogue on them.
-template <void (*Gemm)(const slm_gemm_s8_args_t *)> int run_matmul_a8_x86(KernelContext *ctx) {
-  const Tensor &q = *ctx->inputs[0], &w = *ctx->inputs[3], &s = *ctx->inputs[4];
-  int64_t kp = ctx->attrs->get_int("kp", 0), n = ctx->attrs->get_int("n", 0), group = ctx->attrs->get_int("group_size", 0);
-  slm_gemm_s8_args_t args{};
-  args.M = q.numel() / kp;
-  args.kp = kp;
-  args.group = group;
-  args.groups = kp / group;
-  args.A = q.as<int8_t>();
-  args.lda = kp;
-  args.a_scale = ctx->inputs[1]->as<float>();
-  args.a_group_scales = ctx->inputs[1]->numel() != args.M;
-  args.a_sums = ctx->inputs[2]->as<int32_t>();
-  args.W = w.as<uint8_t>();
-  args.strip_bytes = w.dims[1];
-  args.scales = s.as<uint16_t>();
-  args.bits = int(ctx->attrs->get_int("bits", 8));
-  args.C = ctx->outputs[0]->as<float>();
-  args.ldc = n;
-  args.N = n;
-  const Epilogue epilogue(ctx, 5);
-  int64_t strips = (n + 15) / 16, per_unit = args.M == 1 ? 4 : 2, units = (strips + per_unit - 1) / per_unit;
-  parallel(ctx, units, 1, [&](int64_t b, int64_t e) {
-    slm_gemm_s8_args_t a = args;
-    a.strip_begin = b * per_unit;
-    a.strip_end = e * per_unit < strips ? e * per_unit : strips;
-    Gemm(&a);
-    int64_t n0 = a.strip_begin * 16, n1 = a.strip_end * 16 < n ? a.strip_end * 16 : n;
-    for (int64_t m = 0; m < a.M; ++m) epilogue.apply(a.C + m * n + n0, m, n0, n1 - n0, n, a.C + m * n + n0);
-  });
-  return SLM_REF_OK;
-}
-
 // slm.matmul_hw (float16/bfloat16 weights) on the AVX-512 microkernel: 64-column units, then the epilogue.
 int run_matmul_hw_avx512(KernelContext *ctx) {
   const Tensor &a = *ctx->inputs[0], &w = *ctx->inputs[1];
@@ -159,31 +103,29 @@ int run_matmul_sp24_avx512(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 int infer_matmul_sp24_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_sp24")->infer(ctx); }
-int infer_matmul_a8_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_a8")->infer(ctx); }
-int infer_quantize_rows_ref(KernelContext *ctx) { return find_ref_kernel("slm.quantize_rows")->infer(ctx); }
 
 const OpKernel kAvx2Kernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
     {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
-    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
-    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx2>, 0}};
+    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__avx2>, 0},
+    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx2>, 0}};
 const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
                                    {"slm.attention", infer_attention_ref, run_attention_on<slm_attention_row_f32__avx512f>, 0},
                                    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f, slm_gemm_f32_nt__avx512f, slm_act_f32__avx512f>, 0},
                                    {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
-                                   {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx2>, 0},
+                                   {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__avx2>, 0},
                                    {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
                                    {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
-                                   {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
+                                   {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
 const OpKernel kAvx512VnniKernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
     {"slm.attention", infer_attention_ref, run_attention_on<slm_attention_row_f32__avx512f>, 0},
     {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f, slm_gemm_f32_nt__avx512f, slm_act_f32__avx512f>, 0},
     {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
-    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_x86<slm_gemm_s8__avx512vnni>, 0},
+    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__avx512vnni>, 0},
     {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
     {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
-    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_x86<slm_quantize_row_s8__avx512>, 0}};
+    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
 
 } // namespace
 
