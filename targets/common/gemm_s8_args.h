@@ -4,7 +4,8 @@
  * C[m, n] = sum_g as(m, g) * scale[g, n] * (sum_{k in g} A[m, k] * u[k, n] - off * a_sums[m, g])
  * for m < M and n in strips [strip_begin, strip_end) (16 columns each, columns >= N not stored),
  * where u is the stored unsigned weight code (int8 weights: code + 128, off = 128; int4: nibble
- * code + 8, off = 8), A the int8 activations from slm.quantize_rows, and as(m, g) the activation
+ * code + 8, off = 8), A the int8 activations from slm.quantize_rows (in [-127, 127]: -128 is outside the
+ * contract, since the AVX2 kernel's sign trick would overflow on it), and as(m, g) the activation
  * scale: a_scale[m] for every group (per-row scales) or a_scale[m * groups + g] when
  * a_group_scales is set (one scale per row and group, as quantize_rows' `group_scales`).
  * Weight layout per 16-column strip (strip_bytes apart): int8, quad i of K at byte 64*i,

@@ -1,7 +1,7 @@
 // slm.quantize_rows / slm.matmul_a8 (int8 activations, w8a8 and w4a8) at every ISA level of this build's kernel
 // provider (x86_64 avx2/avx512/avx512vnni, arm64 neon/dotprod/i8mm, riscv64 rvv) against the reference kernels:
 // random packed weights in the VNNI strip layout, shapes with row, strip, group and K-padding tails, every group
-// size, per-row and per-group activation scales, epilogues, extreme codes (-128 activations, 0 and 255 weight
+// size, per-row and per-group activation scales, epilogues, extreme codes (+-127 activations, 0 and 255 weight
 // bytes) and subnormal float16 scales. Runs on the host and under qemu in the cross builds.
 #include "kernel_util.h"
 #include "ref_kernel.h"
@@ -193,12 +193,13 @@ Rows quantize(const OpKernel *kern, Problem &p, bool threaded) {
   return r;
 }
 
-// -128 is a legal activation code the quantizer never makes: put some in, keeping the sums consistent.
+// The codes at the edge of the contract (gemm_s8_args.h: activations in [-127, 127], what quantize_rows makes):
+// put some -127 and 127 in, keeping the sums consistent.
 void add_extreme_codes(const Problem &p, Rows *r, std::mt19937 &rng) {
   for (int64_t m = 0; m < p.c.m; ++m) {
     int64_t k = int64_t(rng() % uint32_t(p.c.k));
-    r->q[size_t(m * p.c.kp + k)] = -128;
-    r->q[size_t(m * p.c.kp)] = -128;
+    r->q[size_t(m * p.c.kp + k)] = -127;
+    r->q[size_t(m * p.c.kp)] = 127;
     for (int64_t g = 0; g < p.groups(); ++g) {
       int32_t s = 0;
       for (int64_t i = g * p.c.group; i < (g + 1) * p.c.group; ++i) s += r->q[size_t(m * p.c.kp + i)];
