@@ -1,18 +1,18 @@
-// 2:4 semi-structured fp32 GEMV (AVX-512, skips the zeros) against the dense AVX-512 GEMV
-// microkernel on the 220M LM's FFN shapes: is 2:4 worth shipping for decode on this CPU?
+// 2:4 semi-structured fp32 GEMV against dense, all three as shipped, on the 220M LM's FFN shapes:
+// is --prune=2:4 worth it for decode on this CPU (issue 10)?
 //
-// Format: W [K, N] with two nonzeros in every group of four consecutive k per column (magnitude
-// 2:4: the two largest |w|). Packed in panels of 64 columns; per panel and group g the two kept
-// values as [2][64] floats, then one byte per column: (i0 + 4*(g%4)) | (i1 + 4*(g%4)) << 4, the
-// lanes of a 16-float x register (four groups) the values multiply. The kernel loads x 16 at a
-// time, picks each column's x with vpermps and does two FMAs per group: half the weight bytes
-// plus 1/8 for indices (0.5625x), the same FMA count as dense for half the k.
+//   Dense       slm_gemm_f32__avx512f on a row-major [K, N] weight (an unpacked fused_matmul);
+//   DensePanel  the same microkernel over 32-column panels [N/32][K][32], as the emitter packs
+//               constant fused_matmul weights (gemm_f32_matmul.cc run_panels);
+//   Sparse24    slm_sp24_f32__avx512f on packSp24's layout (targets/common/sp24_f32.h): half the
+//               weight bytes plus 1/8 for positions, half the multiply-adds.
 // "hot": one matrix, cache-resident after the first pass (32 MiB L3 here); "cold": a ring of
 // copies larger than the L3, as in decode where every layer's weights stream from DRAM.
 #include "gemm_f32.h"
+#include "passes/prune/Sp24Pack.h"
+#include "sp24_f32.h"
 
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 
 #include <cmath>
 #include <cstdio>
@@ -22,91 +22,7 @@
 
 namespace {
 
-struct Sp24 {
-  int64_t k = 0, n = 0;
-  std::vector<float> vals;   // [N/64][K/4][2][64]
-  std::vector<uint8_t> idx;  // [N/64][K/4][64]
-  std::vector<float> dense;  // the pruned matrix, dense [K, N], for the check
-};
-
-Sp24 pack(const std::vector<float> &w, int64_t k, int64_t n) {
-  Sp24 s;
-  s.k = k, s.n = n;
-  int64_t groups = k / 4, panels = n / 64;
-  s.vals.resize(size_t(panels * groups * 128));
-  s.idx.resize(size_t(panels * groups * 64));
-  s.dense.assign(size_t(k * n), 0.0f);
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t g = 0; g < groups; ++g)
-      for (int64_t c = 0; c < 64; ++c) {
-        int64_t col = p * 64 + c;
-        int i0 = 0, i1 = 1;
-        float a[4];
-        for (int i = 0; i < 4; ++i) a[i] = std::fabs(w[size_t((g * 4 + i) * n + col)]);
-        if (a[1] > a[0]) std::swap(i0, i1);
-        for (int i = 2; i < 4; ++i) {
-          if (a[i] > a[i0]) i1 = i0, i0 = i;
-          else if (a[i] > a[i1]) i1 = i;
-        }
-        if (i0 > i1) std::swap(i0, i1);
-        size_t base = size_t((p * groups + g) * 128);
-        s.vals[base + size_t(c)] = w[size_t((g * 4 + i0) * n + col)];
-        s.vals[base + 64 + size_t(c)] = w[size_t((g * 4 + i1) * n + col)];
-        int off = int(4 * (g % 4));
-        s.idx[size_t((p * groups + g) * 64 + c)] = uint8_t((i0 + off) | ((i1 + off) << 4));
-        s.dense[size_t((g * 4 + i0) * n + col)] = w[size_t((g * 4 + i0) * n + col)];
-        s.dense[size_t((g * 4 + i1) * n + col)] = w[size_t((g * 4 + i1) * n + col)];
-      }
-  return s;
-}
-
-// y[0, N) = x[0, K) @ W, K a multiple of 16, N of 64.
-__attribute__((target("avx512f,fma"))) void gemv_sp24_avx512f(const float *x, const Sp24 &w, float *y) {
-  int64_t groups = w.k / 4;
-  for (int64_t p = 0; p < w.n / 64; ++p) {
-    const float *v = w.vals.data() + p * groups * 128;
-    const uint8_t *ix = w.idx.data() + p * groups * 64;
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t kc = 0; kc < w.k / 16; ++kc) {
-      __m512 xv = _mm512_loadu_ps(x + kc * 16);
-      for (int j = 0; j < 4; ++j) {
-        const float *vg = v + (kc * 4 + j) * 128;
-        const uint8_t *ig = ix + (kc * 4 + j) * 64;
-        for (int b = 0; b < 4; ++b) {
-          __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(ig + b * 16)));
-          __m512i i1 = _mm512_srli_epi32(i0, 4); // vpermps reads the low 4 bits only
-          acc[b] = _mm512_fmadd_ps(_mm512_loadu_ps(vg + b * 16), _mm512_permutexvar_ps(i0, xv), acc[b]);
-          acc[b] = _mm512_fmadd_ps(_mm512_loadu_ps(vg + 64 + b * 16), _mm512_permutexvar_ps(i1, xv), acc[b]);
-        }
-      }
-    }
-    for (int b = 0; b < 4; ++b) _mm512_storeu_ps(y + p * 64 + b * 16, acc[b]);
-  }
-}
-
-// The same panel layout for a dense matrix ([N/64][K][64], contiguous per panel): separates the
-// gain of skipping zeros from the gain of streaming one contiguous panel instead of the dense
-// kernel's row-strided column blocks.
-std::vector<float> panelPack(const std::vector<float> &w, int64_t k, int64_t n) {
-  std::vector<float> p(w.size());
-  for (int64_t q = 0; q < n / 64; ++q)
-    for (int64_t r = 0; r < k; ++r)
-      for (int64_t c = 0; c < 64; ++c) p[size_t((q * k + r) * 64 + c)] = w[size_t(r * n + q * 64 + c)];
-  return p;
-}
-
-__attribute__((target("avx512f,fma"))) void gemv_panel_avx512f(const float *x, const float *w, float *y, int64_t k,
-                                                                 int64_t n) {
-  for (int64_t q = 0; q < n / 64; ++q) {
-    const float *p = w + q * k * 64;
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t r = 0; r < k; ++r) {
-      __m512 xr = _mm512_set1_ps(x[r]);
-      for (int b = 0; b < 4; ++b) acc[b] = _mm512_fmadd_ps(_mm512_loadu_ps(p + r * 64 + b * 16), xr, acc[b]);
-    }
-    for (int b = 0; b < 4; ++b) _mm512_storeu_ps(y + q * 64 + b * 16, acc[b]);
-  }
-}
+constexpr int64_t kPanel = SLM_GEMM_F32_PANEL;
 
 std::vector<float> randomMatrix(int64_t k, int64_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -116,81 +32,104 @@ std::vector<float> randomMatrix(int64_t k, int64_t n, unsigned seed) {
   return w;
 }
 
+std::vector<float> panelPack(const std::vector<float> &w, int64_t k, int64_t n) {
+  std::vector<float> p(size_t((n + kPanel - 1) / kPanel * k * kPanel), 0.0f);
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t r = 0; r < k; ++r) p[size_t(((c / kPanel) * k + r) * kPanel + c % kPanel)] = w[size_t(r * n + c)];
+  return p;
+}
+
 void dense(const float *x, const float *w, float *y, int64_t k, int64_t n) {
   slm_gemm_f32_args_t a{1, n, k, x, k, w, n, y, n, 0, n, 0};
   slm_gemm_f32__avx512f(&a);
 }
 
-// Aborts when the 2:4 kernel disagrees with the dense kernel on the pruned matrix: a fast wrong
-// kernel must not produce a number.
+void densePanels(const float *x, const float *w, float *y, int64_t k, int64_t n) {
+  for (int64_t p0 = 0; p0 < n; p0 += kPanel) {
+    int64_t nn = n - p0 < kPanel ? n - p0 : kPanel;
+    slm_gemm_f32_args_t a{1, nn, k, x, k, w + (p0 / kPanel) * k * kPanel, kPanel, y + p0, n, 0, nn, 0};
+    slm_gemm_f32__avx512f(&a);
+  }
+}
+
+void sparse(const float *x, const slmc::Sp24Packed &s, float *y, int64_t k, int64_t n) {
+  slm_sp24_f32_args_t a{1, k, s.kp, n, x, k, s.values.data(), s.indices.data(), y, n, 0, s.panels};
+  slm_sp24_f32__avx512f(&a);
+}
+
+// Aborts when the three kernels disagree on the 2:4-pruned matrix: a fast wrong kernel must not
+// produce a number.
 void check(int64_t k, int64_t n) {
-  Sp24 s = pack(randomMatrix(k, n, 7), k, n);
-  std::vector<float> x(static_cast<size_t>(k)), y0(static_cast<size_t>(n)), y1(static_cast<size_t>(n));
+  std::vector<float> w = randomMatrix(k, n, 7);
+  slmc::Sp24Packed s = slmc::packSp24(w.data(), k, n, false, nullptr);
+  std::vector<float> pruned(w.size(), 0.0f); // the dense matrix the packed form encodes
+  int64_t groups = s.kp / 4;
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t base = (c / 64) * groups + g;
+      uint8_t b = s.indices[size_t(base * 64 + c % 64)];
+      for (int j = 0; j < 2; ++j) {
+        int64_t r = 4 * g + ((j ? b >> 4 : b) & 3);
+        if (r < k) pruned[size_t(r * n + c)] = s.values[size_t(base * 128 + j * 64 + c % 64)];
+      }
+    }
+  std::vector<float> x(static_cast<size_t>(k)), y0(static_cast<size_t>(n)), y1(y0), y2(y0);
   std::mt19937 rng(3);
   std::normal_distribution<float> d;
   for (float &v : x) v = d(rng);
-  dense(x.data(), s.dense.data(), y0.data(), k, n);
-  gemv_sp24_avx512f(x.data(), s, y1.data());
-  std::vector<float> y2(static_cast<size_t>(n));
-  gemv_panel_avx512f(x.data(), panelPack(s.dense, k, n).data(), y2.data(), k, n);
-  for (int64_t i = 0; i < n; ++i) y1[size_t(i)] = std::fabs(y2[size_t(i)] - y0[size_t(i)]) > 1e-4f * (1 + std::fabs(y0[size_t(i)])) ? NAN : y1[size_t(i)];
-  for (int64_t i = 0; i < n; ++i)
-    if (!(std::fabs(y0[size_t(i)] - y1[size_t(i)]) <= 1e-4f * (1 + std::fabs(y0[size_t(i)])))) {
-      std::fprintf(stderr, "sparse24: mismatch at %lld: dense %g, 2:4 %g (NaN: the panel kernel disagrees)\n", (long long)i, y0[size_t(i)], y1[size_t(i)]);
+  dense(x.data(), pruned.data(), y0.data(), k, n);
+  densePanels(x.data(), panelPack(pruned, k, n).data(), y1.data(), k, n);
+  sparse(x.data(), s, y2.data(), k, n);
+  for (int64_t i = 0; i < n; ++i) {
+    float tol = 1e-4f * (1 + std::fabs(y0[size_t(i)]));
+    if (!(std::fabs(y1[size_t(i)] - y0[size_t(i)]) <= tol) || !(std::fabs(y2[size_t(i)] - y0[size_t(i)]) <= tol)) {
+      std::fprintf(stderr, "sparse24: mismatch at %lld: dense %g, panels %g, 2:4 %g\n", (long long)i, y0[size_t(i)],
+                   y1[size_t(i)], y2[size_t(i)]);
       std::abort();
     }
+  }
 }
 
 // Copies in the ring: enough that the ring exceeds a 32 MiB L3 several times over.
 int64_t ringSize(int64_t bytesPerCopy, bool cold) { return cold ? std::max<int64_t>(2, (256 << 20) / bytesPerCopy) : 1; }
 
-void BM_Dense(benchmark::State &state) {
+template <class Weight, class Make, class Run>
+void timeRing(benchmark::State &state, int64_t bytes, Make make, Run run) {
   int64_t k = state.range(0), n = state.range(1);
-  bool cold = state.range(2);
-  int64_t copies = ringSize(k * n * 4, cold);
-  std::vector<std::vector<float>> ws;
-  for (int64_t c = 0; c < copies; ++c) ws.push_back(randomMatrix(k, n, unsigned(c)));
+  check(k, n);
+  int64_t copies = ringSize(bytes, state.range(2) != 0);
+  std::vector<Weight> ws;
+  for (int64_t c = 0; c < copies; ++c) ws.push_back(make(randomMatrix(k, n, unsigned(c))));
   std::vector<float> x(static_cast<size_t>(k), 0.5f), y(static_cast<size_t>(n));
   int64_t i = 0;
   for (auto _ : state) {
-    dense(x.data(), ws[size_t(i++ % copies)].data(), y.data(), k, n);
+    run(x.data(), ws[size_t(i++ % copies)], y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(4.0 * k * n, benchmark::Counter::kIsIterationInvariantRate,
-                                              benchmark::Counter::kIs1000);
+  state.counters["GB/s"] =
+      benchmark::Counter(double(bytes), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void BM_Dense(benchmark::State &state) {
+  int64_t k = state.range(0), n = state.range(1);
+  timeRing<std::vector<float>>(
+      state, 4 * k * n, [](std::vector<float> w) { return w; },
+      [k, n](const float *x, const std::vector<float> &w, float *y) { dense(x, w.data(), y, k, n); });
 }
 
 void BM_DensePanel(benchmark::State &state) {
   int64_t k = state.range(0), n = state.range(1);
-  bool cold = state.range(2);
-  int64_t copies = ringSize(k * n * 4, cold);
-  std::vector<std::vector<float>> ws;
-  for (int64_t c = 0; c < copies; ++c) ws.push_back(panelPack(randomMatrix(k, n, unsigned(c)), k, n));
-  std::vector<float> x(static_cast<size_t>(k), 0.5f), y(static_cast<size_t>(n));
-  int64_t i = 0;
-  for (auto _ : state) {
-    gemv_panel_avx512f(x.data(), ws[size_t(i++ % copies)].data(), y.data(), k, n);
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.counters["GB/s"] = benchmark::Counter(4.0 * k * n, benchmark::Counter::kIsIterationInvariantRate,
-                                              benchmark::Counter::kIs1000);
+  timeRing<std::vector<float>>(
+      state, 4 * k * n, [k, n](const std::vector<float> &w) { return panelPack(w, k, n); },
+      [k, n](const float *x, const std::vector<float> &w, float *y) { densePanels(x, w.data(), y, k, n); });
 }
 
 void BM_Sparse24(benchmark::State &state) {
   int64_t k = state.range(0), n = state.range(1);
-  bool cold = state.range(2);
-  check(k, n);
-  int64_t copies = ringSize(k * n * 4 * 9 / 16, cold);
-  std::vector<Sp24> ws;
-  for (int64_t c = 0; c < copies; ++c) ws.push_back(pack(randomMatrix(k, n, unsigned(c)), k, n)), ws.back().dense = {};
-  std::vector<float> x(static_cast<size_t>(k), 0.5f), y(static_cast<size_t>(n));
-  int64_t i = 0;
-  for (auto _ : state) {
-    gemv_sp24_avx512f(x.data(), ws[size_t(i++ % copies)], y.data());
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.counters["GB/s"] = benchmark::Counter(4.0 * k * n * 9 / 16, benchmark::Counter::kIsIterationInvariantRate,
-                                              benchmark::Counter::kIs1000);
+  timeRing<slmc::Sp24Packed>(
+      state, slmc::sp24Bytes(k, n),
+      [k, n](const std::vector<float> &w) { return slmc::packSp24(w.data(), k, n, false, nullptr); },
+      [k, n](const float *x, const slmc::Sp24Packed &s, float *y) { sparse(x, s, y, k, n); });
 }
 
 // 220M LM FFN: gate/up 960 -> 2560, down 2560 -> 960; hot and cold.

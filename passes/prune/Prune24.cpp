@@ -1,6 +1,7 @@
 // slm-prune-24: 2:4 semi-structured sparsity for constant-weight matmuls (slm.matmul_sp24).
 #include "passes/prune/Passes.h"
 #include "passes/prune/PruneSites.h"
+#include "passes/prune/Sp24Pack.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -16,53 +17,6 @@ namespace slmc {
 namespace {
 
 using namespace mlir;
-
-// The 2:4 form of w (targets/common/sp24_f32.h): per column and group of four k, the two highest
-// scores |w| * act (act = 1 without statistics) are kept, lower k first.
-struct Sp24Weight {
-  int64_t kp = 0, panels = 0;
-  std::vector<float> values;
-  std::vector<uint8_t> indices;
-  double removed2 = 0, total2 = 0; // squared norms of the removed and of all weights
-  int64_t removed = 0;              // weights set to zero (padding not counted)
-};
-
-Sp24Weight pack24(const Weight &w, const std::vector<float> &actScale) {
-  Sp24Weight s;
-  s.kp = (w.k + 15) / 16 * 16;
-  s.panels = (w.n + 63) / 64;
-  int64_t groups = s.kp / 4;
-  s.values.assign(size_t(s.panels * groups * 128), 0.0f);
-  s.indices.assign(size_t(s.panels * groups * 64), 0);
-  for (int64_t col = 0; col < s.panels * 64; ++col)
-    for (int64_t g = 0; g < groups; ++g) {
-      double score[4];
-      float val[4];
-      for (int i = 0; i < 4; ++i) {
-        int64_t k = 4 * g + i;
-        bool live = k < w.k && col < w.n;
-        val[i] = live ? w.at(k, col) : 0.0f;
-        score[i] = std::fabs(double(val[i])) * (live && !actScale.empty() ? actScale[size_t(k)] : 1.0);
-      }
-      int i0 = 0, i1 = 1; // the two best, ties to the lower k
-      if (score[1] > score[0]) std::swap(i0, i1);
-      for (int i = 2; i < 4; ++i) {
-        if (score[i] > score[i0]) i1 = i0, i0 = i;
-        else if (score[i] > score[i1]) i1 = i;
-      }
-      if (i0 > i1) std::swap(i0, i1);
-      for (int i = 0; i < 4; ++i) {
-        s.total2 += double(val[i]) * val[i];
-        if (i != i0 && i != i1 && 4 * g + i < w.k && col < w.n) s.removed2 += double(val[i]) * val[i], ++s.removed;
-      }
-      int64_t p = col / 64, c = col % 64, base = (p * groups + g);
-      s.values[size_t(base * 128 + c)] = val[i0];
-      s.values[size_t(base * 128 + 64 + c)] = val[i1];
-      int off = int(4 * (g % 4));
-      s.indices[size_t(base * 64 + c)] = uint8_t((i0 + off) | ((i1 + off) << 4));
-    }
-  return s;
-}
 
 Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et, const void *data, size_t bytes,
                    const std::string &name) {
@@ -119,7 +73,7 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
         continue;
       }
       // 64-column panels and 16-row steps: a narrow matrix can come out larger than dense.
-      int64_t sparseBytes = (w.n + 63) / 64 * ((w.k + 15) / 16 * 4) * (128 * 4 + 64);
+      int64_t sparseBytes = sp24Bytes(w.k, w.n);
       if (sparseBytes >= w.k * w.n * 4) {
         skipped(layer, llvm::formatv("not smaller: {0}x{1} padded to 64-column panels takes {2} bytes, dense {3}", w.k,
                                      w.n, sparseBytes, w.k * w.n * 4).str());
@@ -127,7 +81,7 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
       }
       std::vector<float> sq = floatArrayAttr(op, kActSqAttr, w.k), actScale;
       for (float v : sq) actScale.push_back(std::sqrt(std::max(0.0f, v)));
-      Sp24Weight s = pack24(w, actScale);
+      Sp24Packed s = packSp24(w.values.data(), w.k, w.n, w.transB, actScale.empty() ? nullptr : actScale.data());
       OpBuilder ob(op);
       Location loc = op.getLoc();
       Value values = makeConstant(ob, loc, {s.panels, s.kp / 4 * 128}, ob.getF32Type(), s.values.data(),

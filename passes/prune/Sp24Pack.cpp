@@ -1,0 +1,47 @@
+// 2:4 packing for slm.matmul_sp24 (see Sp24Pack.h and targets/common/sp24_f32.h).
+#include "passes/prune/Sp24Pack.h"
+
+#include <cmath>
+#include <utility>
+
+namespace slmc {
+
+Sp24Packed packSp24(const float *w, int64_t k, int64_t n, bool transB, const float *actScale) {
+  Sp24Packed s;
+  s.kp = (k + 15) / 16 * 16;
+  s.panels = (n + 63) / 64;
+  int64_t groups = s.kp / 4;
+  s.values.assign(size_t(s.panels * groups * 128), 0.0f);
+  s.indices.assign(size_t(s.panels * groups * 64), 0);
+  for (int64_t col = 0; col < s.panels * 64; ++col)
+    for (int64_t g = 0; g < groups; ++g) {
+      double score[4];
+      float val[4];
+      bool live[4];
+      for (int i = 0; i < 4; ++i) {
+        int64_t r = 4 * g + i;
+        live[i] = r < k && col < n;
+        val[i] = live[i] ? w[transB ? col * k + r : r * n + col] : 0.0f;
+        score[i] = std::fabs(double(val[i])) * (live[i] && actScale ? double(actScale[r]) : 1.0);
+      }
+      int i0 = 0, i1 = 1; // the two best, ties to the lower k
+      if (score[1] > score[0]) std::swap(i0, i1);
+      for (int i = 2; i < 4; ++i) {
+        if (score[i] > score[i0]) i1 = i0, i0 = i;
+        else if (score[i] > score[i1]) i1 = i;
+      }
+      if (i0 > i1) std::swap(i0, i1);
+      for (int i = 0; i < 4; ++i) {
+        s.total2 += double(val[i]) * val[i];
+        if (i != i0 && i != i1 && live[i]) s.removed2 += double(val[i]) * val[i], ++s.removed;
+      }
+      int64_t base = (col / 64) * groups + g, c = col % 64;
+      s.values[size_t(base * 128 + c)] = val[i0];
+      s.values[size_t(base * 128 + 64 + c)] = val[i1];
+      int off = int(4 * (g % 4));
+      s.indices[size_t(base * 64 + c)] = uint8_t((i0 + off) | ((i1 + off) << 4));
+    }
+  return s;
+}
+
+} // namespace slmc
