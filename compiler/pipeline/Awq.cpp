@@ -99,58 +99,6 @@ void replaceConstant(OpBuilder &b, slm::ConstantOp c, const std::vector<float> &
   user->setOperand(operand, fresh);
 }
 
-// Upper Cholesky factor U of the inverse of the symmetric positive definite h (k x k): h^-1 = U^T U.
-// false when h is not positive definite.
-bool inverseCholeskyUpper(std::vector<double> h, int64_t k, std::vector<double> *u) {
-  // h = L L^T
-  for (int64_t j = 0; j < k; ++j) {
-    double d = h[size_t(j * k + j)];
-    for (int64_t p = 0; p < j; ++p) d -= h[size_t(j * k + p)] * h[size_t(j * k + p)];
-    if (!(d > 0)) return false;
-    d = std::sqrt(d);
-    h[size_t(j * k + j)] = d;
-    for (int64_t i = j + 1; i < k; ++i) {
-      double v = h[size_t(i * k + j)];
-      for (int64_t p = 0; p < j; ++p) v -= h[size_t(i * k + p)] * h[size_t(j * k + p)];
-      h[size_t(i * k + j)] = v / d;
-    }
-  }
-  // M = L^-1 (lower), then h^-1 = M^T M
-  std::vector<double> m(size_t(k * k), 0.0);
-  for (int64_t i = 0; i < k; ++i) {
-    m[size_t(i * k + i)] = 1.0 / h[size_t(i * k + i)];
-    for (int64_t j = 0; j < i; ++j) {
-      double v = 0;
-      for (int64_t p = j; p < i; ++p) v += h[size_t(i * k + p)] * m[size_t(p * k + j)];
-      m[size_t(i * k + j)] = -v / h[size_t(i * k + i)];
-    }
-  }
-  std::vector<double> inv(size_t(k * k), 0.0);
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j <= i; ++j) {
-      double v = 0;
-      for (int64_t p = i; p < k; ++p) v += m[size_t(p * k + i)] * m[size_t(p * k + j)];
-      inv[size_t(i * k + j)] = inv[size_t(j * k + i)] = v;
-    }
-  // inv = C C^T (C lower) ; GPTQ wants the upper factor U = C^T... of the form inv = U^T U, i.e. the
-  // Cholesky of inv taken from the last index down so U is upper: compute C lower of the reversed matrix.
-  // Equivalent and simpler: U = chol_upper(inv) with inv = U^T U (standard upper Cholesky).
-  u->assign(size_t(k * k), 0.0);
-  for (int64_t i = 0; i < k; ++i) {
-    double d = inv[size_t(i * k + i)];
-    for (int64_t p = 0; p < i; ++p) d -= (*u)[size_t(p * k + i)] * (*u)[size_t(p * k + i)];
-    if (!(d > 0)) return false;
-    d = std::sqrt(d);
-    (*u)[size_t(i * k + i)] = d;
-    for (int64_t j = i + 1; j < k; ++j) {
-      double v = inv[size_t(i * k + j)];
-      for (int64_t p = 0; p < i; ++p) v -= (*u)[size_t(p * k + i)] * (*u)[size_t(p * k + j)];
-      (*u)[size_t(i * k + j)] = v / d;
-    }
-  }
-  return true;
-}
-
 QuantScheme schemeOf(const CompileOptions &o, int64_t k) {
   QuantScheme scheme;
   scheme.bits = o.quantize == "w8" || o.quantize == "w8a8" ? 8 : 4;
@@ -206,26 +154,8 @@ int applyErrorCompensatingRounding(ModuleOp module, const CompileOptions &o) {
       skipped += int64_t(users[i].size());
       continue;
     }
-    std::vector<double> h(size_t(k * k), 0.0);
-    int64_t rows = 0;
-    for (const Outputs &r : runs) {
-      const float *x = floats(r[nOut + i]);
-      int64_t n = int64_t(count(r[nOut + i])) / k;
-      for (int64_t row = 0; row < n; ++row, ++rows)
-        for (int64_t a = 0; a < k; ++a) {
-          double xa = x[row * k + a];
-          if (xa == 0) continue;
-          for (int64_t c = 0; c <= a; ++c) h[size_t(a * k + c)] += xa * x[row * k + c];
-        }
-    }
-    double diag = 0;
-    for (int64_t a = 0; a < k; ++a) {
-      for (int64_t c = 0; c < a; ++c) h[size_t(c * k + a)] = h[size_t(a * k + c)];
-      diag += h[size_t(a * k + a)] / double(k);
-    }
-    for (int64_t a = 0; a < k; ++a) h[size_t(a * k + a)] += 0.01 * diag + 1e-8; // damping, and dead channels
     std::vector<double> u;
-    if (rows == 0 || !inverseCholeskyUpper(std::move(h), k, &u)) {
+    if (!inverseHessianFactor(runs, nOut + i, k, &u)) {
       skipped += int64_t(users[i].size());
       continue;
     }

@@ -3,6 +3,7 @@
 
 #include "emit/ArtifactWriter.h"
 #include "import/OnnxImporter.h"
+#include "passes/quant/WeightQuantizer.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -163,6 +164,28 @@ std::string runOnHost(ModuleOp module, const CompileOptions &options, const std:
     consume(s, std::move(outs));
   }
   return done("");
+}
+
+bool inverseHessianFactor(const std::vector<Outputs> &runs, size_t idx, int64_t k, std::vector<double> *u) {
+  std::vector<double> h(size_t(k * k), 0.0);
+  int64_t rows = 0;
+  for (const Outputs &r : runs) {
+    const float *x = floats(r[idx]);
+    int64_t n = int64_t(count(r[idx])) / k;
+    for (int64_t row = 0; row < n; ++row, ++rows)
+      for (int64_t a = 0; a < k; ++a) {
+        double xa = x[row * k + a];
+        if (xa == 0) continue;
+        for (int64_t c = 0; c <= a; ++c) h[size_t(a * k + c)] += xa * x[row * k + c];
+      }
+  }
+  double diag = 0;
+  for (int64_t a = 0; a < k; ++a) {
+    for (int64_t c = 0; c < a; ++c) h[size_t(c * k + a)] = h[size_t(a * k + c)];
+    diag += h[size_t(a * k + a)] / double(k);
+  }
+  for (int64_t a = 0; a < k; ++a) h[size_t(a * k + a)] += 0.01 * diag + 1e-8; // damping, and dead channels
+  return rows > 0 && inverseCholeskyUpper(std::move(h), k, u);
 }
 
 const float *floats(const slm_tools::HostTensor &t) { return reinterpret_cast<const float *>(t.data.data()); }

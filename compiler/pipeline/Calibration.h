@@ -47,6 +47,12 @@ std::string runCapturing(mlir::ModuleOp module, const CompileOptions &options, c
                          llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Operation *)> pick,
                          std::vector<Outputs> *runs, size_t *nOut);
 
+// Upper Cholesky factor U (k x k, row-major) of H^-1 = U^T U, where H = X^T X (+1% mean-diagonal
+// damping) of the rows X of runs[r][idx] (float [..., k]) over all runs: what error-compensating
+// rounding (GPTQ) and pruning (2:4) push each row's error through. false when there are no rows or
+// H is not positive definite.
+bool inverseHessianFactor(const std::vector<Outputs> &runs, size_t idx, int64_t k, std::vector<double> *u);
+
 const float *floats(const slm_tools::HostTensor &t);
 size_t count(const slm_tools::HostTensor &t); // float32 elements (0 for other dtypes)
 

@@ -8,6 +8,7 @@
 #include "import/OnnxImporter.h"
 #include "passes/prune/Passes.h"
 #include "passes/prune/PruneSites.h"
+#include "passes/prune/Sp24Pack.h"
 #include "pipeline/Targets.h"
 
 #include "slm_runtime.h"
@@ -64,9 +65,8 @@ std::string parseSpec(const std::string &text, PruneSpec *spec) {
 
 func::FuncOp mainFunc(ModuleOp m) { return m.lookupSymbol<func::FuncOp>("main"); }
 
-// Appends `values` as results of @main (after the model's own outputs).
-// Consumers (down / output projections) by site tag.
-// (fused_matmul, or matmul_sp24 after 2:4: operand 0 is the input, result 0 the output).
+// Consumers (down / output projections) by site tag: fused_matmul, or matmul_sp24 after 2:4
+// (either way operand 0 is the input and result 0 the output).
 std::map<int64_t, Operation *> taggedSites(ModuleOp m) {
   std::map<int64_t, Operation *> sites;
   m.walk([&](Operation *op) {
@@ -285,9 +285,12 @@ std::string scoreHeadsByLoss(ModuleOp module, const CompileOptions &options, con
   return "";
 }
 
-// E[x^2] of every constant-weight fused_matmul's input over the calibration sets (on the model as
-// the structured passes left it), as kActSqAttr for slm-prune-24's |w| * sqrt(E[x^2]) importance.
-std::string gatherInputStats24(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets) {
+// SparseGPT-style 2:4 with --calibration-data: every weight slm-prune-24 will take (the same
+// sp24Blocker) is pruned to 2:4 here, each zeroed weight's error pushed onto the input rows not yet
+// visited through H = X^T X of the matmul's calibration inputs (measured on the model as the
+// structured passes left it), and marked so the pass packs it as is. A matmul whose H cannot be
+// factored, or a transposed weight, keeps magnitude 2:4.
+std::string compensate24(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets) {
   module.walk([](Operation *op) { // leftovers of the structured passes' statistics
     op->removeAttr(kActSqAttr);
     op->removeAttr(kActMeanAttr);
@@ -295,7 +298,7 @@ std::string gatherInputStats24(ModuleOp module, const CompileOptions &options, c
   SmallVector<Operation *> ops;
   module.walk([&](slm::FusedMatMulOp op) {
     Weight w;
-    if (readWeight(op, &w)) ops.push_back(op);
+    if (sp24Blocker(op, &w).empty() && !w.transB) ops.push_back(op);
   });
   if (ops.empty()) return "";
   std::vector<Outputs> runs;
@@ -307,9 +310,14 @@ std::string gatherInputStats24(ModuleOp module, const CompileOptions &options, c
     return err;
   Builder b(module.getContext());
   for (size_t i = 0; i < ops.size(); ++i) {
-    std::vector<float> mean, meanSq;
-    channelMoments(runs, nOut + i, cast<ShapedType>(ops[i]->getOperand(0).getType()).getShape().back(), &mean, &meanSq);
-    ops[i]->setAttr(kActSqAttr, b.getDenseF32ArrayAttr(meanSq));
+    auto mm = cast<slm::FusedMatMulOp>(ops[i]);
+    Weight w;
+    readWeight(mm, &w);
+    std::vector<double> u;
+    if (!inverseHessianFactor(runs, nOut + i, w.k, &u)) continue;
+    sparseGpt24(w.values.data(), w.k, w.n, u);
+    setWeight(mm, w.values);
+    mm->setAttr(kSp24CompensatedAttr, b.getUnitAttr());
   }
   return "";
 }
@@ -388,7 +396,7 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
   }
   if (spec.sp24) {
     if (!sets.empty())
-      if (std::string err = gatherInputStats24(module, options, sets); !err.empty()) {
+      if (std::string err = compensate24(module, options, sets); !err.empty()) {
         llvm::errs() << "slmc: error: --calibration-data " << options.calibrationData << ": " << err << "\n";
         return kExitBadInput;
       }

@@ -93,7 +93,8 @@ int cmdCompile(int argc, char **argv) {
       "prune", po::value(&opt.prune),
       "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
       "channels, heads:F fraction F of the attention heads (whole KV groups or the same count per group); 2:4 keeps "
-      "the two most important of every four weights along K in each matmul not producing a model output "
+      "two of every four weights along K in each matmul not producing a model output, the largest, or with "
+      "--calibration-data chosen and compensated SparseGPT-style through X^T X "
       "(slm.matmul_sp24: 0.56x the weight bytes, zeros skipped by the AVX-512 kernel; float32, not with --quantize). "
       "magnitude:S is refused (no unstructured sparse kernel: zeros would be stored and run densely)")(
       "calibration-data", po::value(&opt.calibrationData),

@@ -28,4 +28,7 @@ inline constexpr const char *kActMeanAttr = "slm.act_mean";
 // `slmc compile --calibration-data`, read and removed by slm-prune-heads, where it outranks the
 // activation statistics.
 inline constexpr const char *kHeadLossAttr = "slm.head_loss";
+// Unit attribute on a fused_matmul whose weight `slmc compile --calibration-data` already pruned to
+// 2:4 with error compensation (sparseGpt24): slm-prune-24 packs it as is and reports the method.
+inline constexpr const char *kSp24CompensatedAttr = "slm.sp24_compensated";
 } // namespace slmc

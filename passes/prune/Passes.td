@@ -90,11 +90,12 @@ def PruneHeads : Pass<"slm-prune-heads", "mlir::ModuleOp"> {
 def Prune24 : Pass<"slm-prune-24", "mlir::ModuleOp"> {
   let summary = "2:4 semi-structured sparsity: keep two of every four weights along K, run as slm.matmul_sp24";
   let description = [{
-    Every `slm.fused_matmul` with a constant float32 weight keeps, in each column, the two most
-    important of every four consecutive weights along K and becomes `slm.matmul_sp24` (same
-    operands and epilogue; values + 2-bit positions in 64-column panels, half the multiply-adds).
-    Importance is |w| (magnitude) or, with `slm.act_sq` on the op (calibration, E[x_k^2] of its
-    input), |w| * sqrt(E[x_k^2]): the weight's expected contribution to the output.
+    Every `slm.fused_matmul` with a constant float32 weight keeps, in each column, the two largest
+    |w| of every four consecutive weights along K and becomes `slm.matmul_sp24` (same operands and
+    epilogue; values + 2-bit positions in 64-column panels, half the multiply-adds). With
+    `slm.sp24_compensated` (set by `slmc compile --calibration-data`, which has already pruned the
+    weight to 2:4 with SparseGPT-style error compensation) the two nonzeros of each group are
+    what magnitude keeps, and the report names the method.
 
     Left dense and reported: a matmul whose result is a function result (an LM head: its error
     lands directly on the logits), one whose weight is not a constant float32 matrix, one with

@@ -33,12 +33,6 @@ std::string layerName(slm::FusedMatMulOp op, Weight &w) {
   return op->getName().getStringRef().str();
 }
 
-bool feedsReturn(Operation *op) {
-  for (Operation *user : op->getResult(0).getUsers())
-    if (isa<func::ReturnOp>(user)) return true;
-  return false;
-}
-
 struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
   using Prune24Base::Prune24Base;
 
@@ -56,32 +50,17 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
     module.walk([&](slm::FusedMatMulOp op) { ops.push_back(op); });
     for (slm::FusedMatMulOp op : ops) {
       Weight w;
-      std::string layer = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)
-                              ? op->getAttrOfType<StringAttr>(slm::kNodeNameAttr).str()
-                              : "slm.fused_matmul";
-      if (!readWeight(op, &w)) {
-        skipped(layer, "no constant float32 weight");
+      std::string why = sp24Blocker(op, &w);
+      bool compensated = op->hasAttr(kSp24CompensatedAttr);
+      op->removeAttr(kSp24CompensatedAttr);
+      std::string layer = w.constant || op->getAttrOfType<StringAttr>(slm::kNodeNameAttr) ? layerName(op, w)
+                                                                                          : "slm.fused_matmul";
+      if (!why.empty()) {
+        skipped(layer, why);
         continue;
       }
-      layer = layerName(op, w);
-      if (feedsReturn(op)) {
-        skipped(layer, "its result is a model output (e.g. the LM head): left dense");
-        continue;
-      }
-      if (w.k < 16) {
-        skipped(layer, llvm::formatv("K = {0} is below one 16-wide step", w.k).str());
-        continue;
-      }
-      // 64-column panels and 16-row steps: a narrow matrix can come out larger than dense.
-      int64_t sparseBytes = sp24Bytes(w.k, w.n);
-      if (sparseBytes >= w.k * w.n * 4) {
-        skipped(layer, llvm::formatv("not smaller: {0}x{1} padded to 64-column panels takes {2} bytes, dense {3}", w.k,
-                                     w.n, sparseBytes, w.k * w.n * 4).str());
-        continue;
-      }
-      std::vector<float> sq = floatArrayAttr(op, kActSqAttr, w.k), actScale;
-      for (float v : sq) actScale.push_back(std::sqrt(std::max(0.0f, v)));
-      Sp24Packed s = packSp24(w.values.data(), w.k, w.n, w.transB, actScale.empty() ? nullptr : actScale.data());
+      // A compensated weight already has two zeros in every group of four: magnitude keeps the rest.
+      Sp24Packed s = packSp24(w.values.data(), w.k, w.n, w.transB, nullptr);
       OpBuilder ob(op);
       Location loc = op.getLoc();
       Value values = makeConstant(ob, loc, {s.panels, s.kp / 4 * 128}, ob.getF32Type(), s.values.data(),
@@ -99,9 +78,8 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
       st.addAttribute("n", ob.getI64IntegerAttr(w.n));
       for (const char *name : {"activation", "clip_min", "clip_max"})
         if (Attribute a = op->getAttr(name)) st.addAttribute(name, a);
-      // Discardable attributes (node name, pruning site tags) go along; the statistics do not.
-      for (NamedAttribute a : op->getDiscardableAttrs())
-        if (a.getName() != kActSqAttr && a.getName() != kActMeanAttr) st.addAttribute(a.getName(), a.getValue());
+      // Discardable attributes (node name, pruning site tags) go along.
+      for (NamedAttribute a : op->getDiscardableAttrs()) st.addAttribute(a.getName(), a.getValue());
       st.addTypes(op.getOutput().getType());
       Operation *sparse = ob.create(st);
       op.getOutput().replaceAllUsesWith(sparse->getResult(0));
@@ -114,7 +92,7 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
       rows.push_back(b.getDictionaryAttr({
           b.getNamedAttr("layer", b.getStringAttr(layer)),
           b.getNamedAttr("kind", b.getStringAttr("2:4")),
-          b.getNamedAttr("importance", b.getStringAttr(sq.empty() ? "magnitude" : "calibration")),
+          b.getNamedAttr("importance", b.getStringAttr(compensated ? "calib-sparsegpt" : "magnitude")),
           b.getNamedAttr("removed", b.getI64IntegerAttr(s.removed)),
           b.getNamedAttr("total", b.getI64IntegerAttr(w.k * w.n)),
           b.getNamedAttr("detail", b.getStringAttr(llvm::formatv("2 of every 4 along K of {0}x{1}; |removed|/|w| = {2:f3}",
@@ -125,10 +103,7 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
       }));
     }
     module->setAttr(kPruneReportAttr, b.getArrayAttr(rows));
-    module.walk([](slm::FusedMatMulOp op) { // the statistics of the matmuls left dense
-      op->removeAttr(kActSqAttr);
-      op->removeAttr(kActMeanAttr);
-    });
+    module.walk([](slm::FusedMatMulOp op) { op->removeAttr(kSp24CompensatedAttr); });
   }
 };
 

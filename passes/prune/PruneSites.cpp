@@ -1,10 +1,12 @@
 // Pruning-site matching (FFN chains, attention heads) and the weight-slicing helpers of the passes.
 #include "passes/prune/PruneSites.h"
+#include "passes/prune/Sp24Pack.h"
 #include "ConstantData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -261,6 +263,26 @@ void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const 
   }
   replaceConstant(op, op->getOpOperand(1), w.constant,
                   w.transB ? ArrayRef<int64_t>{w.n, k2} : ArrayRef<int64_t>{k2, w.n}, out);
+}
+
+std::string sp24Blocker(slm::FusedMatMulOp op, Weight *w) {
+  if (!readWeight(op, w)) return "no constant float32 weight";
+  for (Operation *user : op.getOutput().getUsers())
+    if (isa<func::ReturnOp>(user)) return "its result is a model output (e.g. the LM head): left dense";
+  if (w->k < 16) return llvm::formatv("K = {0} is below one 16-wide step", w->k).str();
+  // 64-column panels and 16-row steps: a narrow matrix can come out larger than dense.
+  if (sp24Bytes(w->k, w->n) >= w->k * w->n * 4)
+    return llvm::formatv("not smaller: {0}x{1} padded to 64-column panels takes {2} bytes, dense {3}", w->k, w->n,
+                         sp24Bytes(w->k, w->n), w->k * w->n * 4)
+        .str();
+  return "";
+}
+
+void setWeight(slm::FusedMatMulOp op, const std::vector<float> &values) {
+  Weight w;
+  readWeight(op, &w);
+  SmallVector<int64_t> shape{w.transB ? w.n : w.k, w.transB ? w.k : w.n};
+  replaceConstant(op, op->getOpOperand(1), w.constant, shape, values);
 }
 
 int64_t weightBytes(slm::FusedMatMulOp op) {

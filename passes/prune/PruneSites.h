@@ -69,6 +69,14 @@ void sliceOutputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep);
 // input, K entries) the removed channels' mean contribution is added to the bias (created if absent).
 void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const std::vector<float> *meanIn);
 
+// Why slm-prune-24 leaves `op` dense, or "" when it takes it: no constant float32 weight, its
+// result is a model output (an LM head), K below 16, or a 2:4 form no smaller than dense. *w holds
+// the weight when it could be read.
+std::string sp24Blocker(slm::FusedMatMulOp op, Weight *w);
+
+// Replaces op's constant weight by `values` (same shape and layout as readWeight's).
+void setWeight(slm::FusedMatMulOp op, const std::vector<float> &values);
+
 // Fp32 bytes of a fused_matmul's weight and bias.
 int64_t weightBytes(slm::FusedMatMulOp op);
 // Float array attribute `name` of op with `size` entries, or empty.

@@ -44,4 +44,42 @@ Sp24Packed packSp24(const float *w, int64_t k, int64_t n, bool transB, const flo
   return s;
 }
 
+void sparseGpt24(float *w, int64_t k, int64_t n, const std::vector<double> &u) {
+  std::vector<uint8_t> drop(static_cast<size_t>(n)); // per column: bit i = row g0 + i is zeroed
+  std::vector<double> err(static_cast<size_t>(n));
+  for (int64_t g0 = 0; g0 < k; g0 += 4) {
+    int live = int(k - g0 < 4 ? k - g0 : 4), dropCount = live > 2 ? live - 2 : 0;
+    for (int64_t c = 0; c < n; ++c) {
+      double score[4];
+      for (int i = 0; i < live; ++i) {
+        double d = u[size_t((g0 + i) * k + g0 + i)], v = w[(g0 + i) * n + c];
+        score[i] = v * v / (d * d);
+      }
+      uint8_t bits = 0;
+      for (int t = 0; t < dropCount; ++t) { // the smallest remaining score, the higher row on ties
+        int best = -1;
+        for (int i = 0; i < live; ++i)
+          if (!(bits >> i & 1) && (best < 0 || score[i] <= score[best])) best = i;
+        bits = uint8_t(bits | 1 << best);
+      }
+      drop[size_t(c)] = bits;
+    }
+    for (int i = 0; i < live; ++i) {
+      int64_t r = g0 + i;
+      double d = u[size_t(r * k + r)];
+      for (int64_t c = 0; c < n; ++c) {
+        bool zero = drop[size_t(c)] >> i & 1;
+        err[size_t(c)] = zero ? double(w[r * n + c]) / d : 0.0;
+        if (zero) w[r * n + c] = 0.0f;
+      }
+      for (int64_t j = r + 1; j < k; ++j) {
+        double f = u[size_t(r * k + j)];
+        if (f == 0) continue;
+        float *row = w + j * n;
+        for (int64_t c = 0; c < n; ++c) row[c] -= float(f * err[size_t(c)]);
+      }
+    }
+  }
+}
+
 } // namespace slmc

@@ -19,6 +19,14 @@ struct Sp24Packed {
 // two highest scores |w| * actScale[k] (actScale null: |w|), ties to the lower k.
 Sp24Packed packSp24(const float *w, int64_t k, int64_t n, bool transB, const float *actScale);
 
+// SparseGPT-style 2:4 of w ([K, N] row-major, y = x @ w), in place: visiting the input rows in
+// order, in each group of four rows the two with the smallest w^2 / U[r][r]^2 of each column are
+// zeroed (max(0, live - 2) of a partial last group, ties dropping the higher row), and each zeroed
+// weight's error is pushed onto the rows not yet visited through `u`, the upper Cholesky factor of
+// (X^T X)^-1 of calibration inputs X (the GPTQ update). Afterwards every group of every column has
+// at most two nonzeros, which packSp24 by magnitude keeps as they are.
+void sparseGpt24(float *w, int64_t k, int64_t n, const std::vector<double> &u);
+
 // Bytes of the packed form (values + indices) of a K x N weight.
 inline int64_t sp24Bytes(int64_t k, int64_t n) { return (n + 63) / 64 * ((k + 15) / 16 * 4) * (128 * 4 + 64); }
 

@@ -77,6 +77,56 @@ void fakeQuantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantSche
   }
 }
 
+bool inverseCholeskyUpper(std::vector<double> h, int64_t k, std::vector<double> *u) {
+  // h = L L^T
+  for (int64_t j = 0; j < k; ++j) {
+    double d = h[size_t(j * k + j)];
+    for (int64_t p = 0; p < j; ++p) d -= h[size_t(j * k + p)] * h[size_t(j * k + p)];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    h[size_t(j * k + j)] = d;
+    for (int64_t i = j + 1; i < k; ++i) {
+      double v = h[size_t(i * k + j)];
+      for (int64_t p = 0; p < j; ++p) v -= h[size_t(i * k + p)] * h[size_t(j * k + p)];
+      h[size_t(i * k + j)] = v / d;
+    }
+  }
+  // M = L^-1 (lower), then h^-1 = M^T M
+  std::vector<double> m(size_t(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i) {
+    m[size_t(i * k + i)] = 1.0 / h[size_t(i * k + i)];
+    for (int64_t j = 0; j < i; ++j) {
+      double v = 0;
+      for (int64_t p = j; p < i; ++p) v += h[size_t(i * k + p)] * m[size_t(p * k + j)];
+      m[size_t(i * k + j)] = -v / h[size_t(i * k + i)];
+    }
+  }
+  std::vector<double> inv(size_t(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j <= i; ++j) {
+      double v = 0;
+      for (int64_t p = i; p < k; ++p) v += m[size_t(p * k + i)] * m[size_t(p * k + j)];
+      inv[size_t(i * k + j)] = inv[size_t(j * k + i)] = v;
+    }
+  // inv = C C^T (C lower) ; GPTQ wants the upper factor U = C^T... of the form inv = U^T U, i.e. the
+  // Cholesky of inv taken from the last index down so U is upper: compute C lower of the reversed matrix.
+  // Equivalent and simpler: U = chol_upper(inv) with inv = U^T U (standard upper Cholesky).
+  u->assign(size_t(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i) {
+    double d = inv[size_t(i * k + i)];
+    for (int64_t p = 0; p < i; ++p) d -= (*u)[size_t(p * k + i)] * (*u)[size_t(p * k + i)];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    (*u)[size_t(i * k + i)] = d;
+    for (int64_t j = i + 1; j < k; ++j) {
+      double v = inv[size_t(i * k + j)];
+      for (int64_t p = 0; p < i; ++p) v -= (*u)[size_t(p * k + i)] * (*u)[size_t(p * k + j)];
+      (*u)[size_t(i * k + j)] = v / d;
+    }
+  }
+  return true;
+}
+
 void gptqQuantizeForMatMul(float *w, int64_t k, int64_t n, const QuantScheme &s, const std::vector<double> &u) {
   int64_t group = s.groupSize > 0 ? s.groupSize : std::max<int64_t>(k, 1);
   std::vector<GroupParams> params(static_cast<size_t>(n));

@@ -55,6 +55,11 @@ void a8Geometry(int64_t k, int64_t groupSize, int64_t *paddedK, int64_t *kernelG
 // the same groups and rounding (for searching scales, e.g. activation-aware scaling).
 void fakeQuantizeForMatMul(const float *w, int64_t k, int64_t n, const QuantScheme &scheme, float *out);
 
+// Upper Cholesky factor U of the inverse of the symmetric positive definite h (k x k, row-major):
+// h^-1 = U^T U. false when h is not positive definite. (What GPTQ and SparseGPT-style pruning push
+// each row's error through, with h = X^T X of calibration inputs.)
+bool inverseCholeskyUpper(std::vector<double> h, int64_t k, std::vector<double> *u);
+
 // Error-compensating rounding (GPTQ) of w[K, N] for y = x @ w, in place: the rows (input
 // channels) are rounded one at a time with the same groups, parameters and codes as
 // quantizeForMatMul, and each row's rounding error is pushed onto the rows not yet rounded

@@ -7,8 +7,8 @@
    same outputs on the reference kernels (SLM_X86_LEVEL=ref) as on the default ones (1e-4).
 2. Magnitude importance (no calibration) combined with --quantize=w8: prunes first, then the
    quantization table lists the smaller matrices; also matches its reference execution.
-3. 2:4 after ffn:0.25 with calibration: every wide enough matmul but the LM head becomes
-   slm.matmul_sp24 (bytes as the layout says), the AVX-512 kernel matches the reference kernel,
+3. 2:4 after ffn:0.25 with calibration (SparseGPT-style): every wide enough matmul but the LM head
+   becomes slm.matmul_sp24 (bytes as the layout says), the AVX-512 kernel matches the reference kernel,
    the logits stay near the unpruned model's. Magnitude 2:4 alone equals the dense model whose
    ONNX weights were 2:4-pruned in numpy (the semantics of pass + packing + kernel, 1e-4).
 4. The pruned models compile for arm64 and riscv64.
@@ -151,8 +151,8 @@ def main():
     check(dense == ["its result is a model output (e.g. the LM head)"] + ["not smaller"] * 4, f"left dense: {dense}")
     sparse = [r for r in rows24 if "skipped" not in r]
     check(len(sparse) == 10, f"expected 10 matmuls in 2:4 (5 per layer), got {len(sparse)}")
-    for r in sparse:
-        check(r["importance"] == "calibration", f"{r['layer']}: importance {r['importance']}")
+    for r in sparse:  # with calibration: SparseGPT-style error compensation through H = X^T X
+        check(r["importance"] == "calib-sparsegpt", f"{r['layer']}: importance {r['importance']}")
         check(r["removed"] * 2 == r["total"], f"{r['layer']}: removed {r['removed']} of {r['total']}")
         k, n = map(int, re.search(r"of (\d+)x(\d+)", r["detail"]).groups())
         # values + indices: 576 bytes per 64 columns and 4 rows, K padded to 16, N to 64 (sp24_f32.h)
