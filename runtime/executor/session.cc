@@ -105,8 +105,13 @@ slm_status_t run_op(slm_session *s, const OpDesc &op) {
   ctx.error = err;
   ctx.error_size = sizeof err;
   int rc = op.provider ? provider_infer(op, &ctx) : op.kernel->infer(&ctx);
+  // Shapes, attributes or dtypes the op refuses come from the artifact or the inputs (bad input,
+  // e.g. a hostile artifact's attribute or a prompt beyond the KV cache); anything else is run time.
   if (rc != SLM_REF_OK)
-    return set_error(SLM_ERROR_RUNTIME, "op '%s' (%s): %s", op.name.c_str(), op.kind.c_str(), err);
+    return set_error(rc == SLM_REF_INVALID       ? SLM_ERROR_INVALID_ARGUMENT
+                     : rc == SLM_REF_UNSUPPORTED ? SLM_ERROR_UNSUPPORTED
+                                                 : SLM_ERROR_RUNTIME,
+                     "op '%s' (%s): %s", op.name.c_str(), op.kind.c_str(), err);
   for (size_t i = 0; i < op.outputs.size(); ++i) {
     if (op.outputs[i] < 0) continue;
     const TensorDesc &d = m->tensors[op.outputs[i]];

@@ -241,6 +241,7 @@ class Driver:
         self.work = os.path.abspath(args.work)
         self._cnn_slm = None
         self._llama_slm = None
+        self._sp24_slm = None
         self.flatc = args.flatc or shutil.which("flatc")
         self.schema = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                    "runtime", "schema", "slm.fbs")
@@ -277,6 +278,21 @@ class Driver:
             self._llama_slm = self.compile_ok(self.model("tiny_llama.onnx"), os.path.join(d, "tiny_llama_b16.slm"),
                                               dims=("seq=16", "past=16"))
         return self._llama_slm
+
+    def sp24_slm(self):
+        if self._sp24_slm is None:
+            d = os.path.join(self.work, "setup")
+            os.makedirs(d, exist_ok=True)
+            out = os.path.join(d, "tiny_llama_sp24.slm")
+            if os.path.exists(out):
+                os.remove(out)
+            cmd = [self.slmc, "compile", self.model("tiny_llama.onnx"), "--target=x86_64", "-o", out,
+                   "--prune=2:4", "--dim", "seq=16", "--dim", "past=16"]
+            p = run_cmd(cmd)
+            if p.returncode != 0 or not os.path.isfile(out):
+                raise ScenarioError(f"setup: '{' '.join(cmd)}' failed with exit code {p.returncode}: {short(p.stderr)}")
+            self._sp24_slm = out
+        return self._sp24_slm
 
     def cnn_input(self, d, arr=None, fname="input.npy"):
         os.makedirs(d, exist_ok=True)
@@ -523,13 +539,13 @@ class Driver:
         self.compile_rejects(name, path, ["ext.onnx", "'W'", "resolves outside the model's folder"])
 
     # hostile artifacts: every field the loader reads, set to a lie -------------------------
-    def edit_artifact(self, name, edit, raw_edit=None):
-        """Dumps tiny_cnn.slm to JSON with flatc, applies edit(dict), rebuilds the FlatBuffer and
-        appends the original segment area: an artifact whose FlatBuffer verifies but lies."""
+    def edit_artifact(self, name, edit, raw_edit=None, src=None):
+        """Dumps tiny_cnn.slm (or `src`) to JSON with flatc, applies edit(dict), rebuilds the FlatBuffer
+        and appends the original segment area: an artifact whose FlatBuffer verifies but lies."""
         if not self.flatc:
             raise Skip("flatc not found")
         d = self.sdir(name)
-        src = self.cnn_slm()
+        src = src or self.cnn_slm()
         schema = self.schema
         p = run_cmd([self.flatc, "--json", "--raw-binary", "--size-prefixed", "--strict-json", "-o", d, schema, "--", src])
         if p.returncode != 0:
@@ -566,6 +582,17 @@ class Driver:
     @staticmethod
     def _tensor(doc, storage):
         return next(t for t in doc["graph"]["tensors"] if t.get("storage", "Arena") == storage)
+
+    def s_hostile_slm_sp24_layout(self, name):
+        # A 2:4 matmul whose n no longer matches its values/indices panels: refused at load by the
+        # op's shape check, before a kernel could index a panel that is not there.
+        def edit(doc):
+            op = next(o for o in doc["graph"]["ops"] if o.get("kind") == "matmul_sp24")
+            next(a for a in op["attrs"] if a["name"] == "n")["i"] += 64
+        d, slm = self.edit_artifact(name, edit, src=self.sp24_slm())
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm", "matmul_sp24", "values must be"])
 
     def s_hostile_slm_control(self, name):
         # Control: the JSON round trip without an edit gives an artifact that runs.
@@ -723,6 +750,7 @@ SCENARIOS = [
     "hostile_slm_other_target",
     "hostile_slm_header_claims_more",
     "hostile_slm_state_written_by_conv",
+    "hostile_slm_sp24_layout",
     "hostile_slm_state_not_a_cache",
     "hostile_npy_huge_shape",
     "hostile_pb_huge_dims",
