@@ -90,6 +90,10 @@ def artifact_seeds(slmc, models, out):
                          ["--dim", "seq=4", "--dim", "past=4", "--quantize=w4"])
     made += compile_seed(slmc, os.path.join(models, "tiny_gpt2.onnx"), os.path.join(d, "tiny_gpt2_kv_state.slm"),
                          ["--dim", "seq=4", "--dim", "past=8", "--kv-cache=state"])  # state tensors, in-place attention
+    made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_w4a8.slm"),
+                         ["--dim", "seq=4", "--dim", "past=4", "--quantize=w4a8"])  # group activation scales
+    made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_sp24.slm"),
+                         ["--dim", "seq=4", "--dim", "past=4", "--prune=2:4"])  # slm.matmul_sp24
     for t in ARTIFACT_NODE_TESTS:
         model = os.path.join(NODE_TESTS, t, "model.onnx")
         if os.path.isfile(model):
