@@ -21,7 +21,7 @@ commands:
   compile MODEL.onnx --target=NAME -o OUT.slm [--dim NAME=MAX]...   compile an ONNX model
           [--quantize=w8|w4|w8a8|w4a8|fp16|bf16|int8 [--group-size=G] [--asymmetric] [--keep-float=RE]
                       [--quant-method=rtn|awq|gptq] [--max-accuracy-drop=X [--no-accuracy-backoff]] [--calibration-data DIR]]
-          [--prune=ffn:F,heads:F [--calibration-data DIR [--prune-bias-correction]]]
+          [--prune=ffn:F,heads:F,2:4 [--calibration-data DIR [--prune-bias-correction]]]
           [-v] [--print-pipeline] [--dump-after=PASS]... [--disable-pass=PASS]...
           [--cpu=NAME|native] [--features=+a,-b] [--codegen] [--emit=c] feature level; generated kernels (also as C)
           [--kv-cache=io|state]                                    LM caches as inputs/outputs or session state
