@@ -23,3 +23,12 @@ std::vector<float> slmc::slm::constantFloats(ConstantOp c) {
   }
   return out;
 }
+
+slmc::slm::ConstantOp slmc::slm::makeResourceConstant(OpBuilder &b, Location loc, llvm::ArrayRef<int64_t> shape,
+                                                      Type elementType, const void *bytes, size_t size,
+                                                      const std::string &name) {
+  auto type = RankedTensorType::get(shape, elementType);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(static_cast<const char *>(bytes), size), 64);
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return b.create<ConstantOp>(loc, type, attr, b.getStringAttr(name));
+}

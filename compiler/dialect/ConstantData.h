@@ -3,9 +3,17 @@
 
 #include "SlmDialect.h"
 
+#include "mlir/IR/Builders.h"
+
+#include <string>
 #include <vector>
 
 namespace slmc::slm {
 // Float32 contents of a constant; empty when the constant is not float32.
 std::vector<float> constantFloats(ConstantOp c);
+
+// A new slm.constant of `shape` x `elementType` holding a copy of `bytes` as a 64-byte aligned
+// resource blob named `name` (the constant's name too), inserted at b's insertion point.
+ConstantOp makeResourceConstant(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> shape,
+                                mlir::Type elementType, const void *bytes, size_t size, const std::string &name);
 } // namespace slmc::slm

@@ -2,9 +2,9 @@
 #include "passes/prune/Passes.h"
 #include "passes/prune/PruneSites.h"
 #include "passes/prune/Sp24Pack.h"
+#include "ConstantData.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -18,18 +18,10 @@ namespace {
 
 using namespace mlir;
 
-Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et, const void *data, size_t bytes,
-                   const std::string &name) {
-  auto type = RankedTensorType::get(shape, et);
-  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(static_cast<const char *>(data), bytes), 64);
-  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
-  return b.create<slm::ConstantOp>(loc, type, attr, b.getStringAttr(name)).getResult();
-}
-
 std::string layerName(slm::FusedMatMulOp op, Weight &w) {
   if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) return n.str();
-  if (auto n = w.constant.getName()) return n->str();
+  if (w.constant)
+    if (auto n = w.constant.getName()) return n->str();
   return op->getName().getStringRef().str();
 }
 
@@ -53,8 +45,7 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
       std::string why = sp24Blocker(op, &w);
       bool compensated = op->hasAttr(kSp24CompensatedAttr);
       op->removeAttr(kSp24CompensatedAttr);
-      std::string layer = w.constant || op->getAttrOfType<StringAttr>(slm::kNodeNameAttr) ? layerName(op, w)
-                                                                                          : "slm.fused_matmul";
+      std::string layer = layerName(op, w);
       if (!why.empty()) {
         skipped(layer, why);
         continue;
@@ -63,10 +54,10 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
       Sp24Packed s = packSp24(w.values.data(), w.k, w.n, w.transB, nullptr);
       OpBuilder ob(op);
       Location loc = op.getLoc();
-      Value values = makeConstant(ob, loc, {s.panels, s.kp / 4 * 128}, ob.getF32Type(), s.values.data(),
-                                  s.values.size() * 4, layer + ".sp24_values");
-      Value indices = makeConstant(ob, loc, {s.panels, s.kp / 4 * 64}, ob.getIntegerType(8, false), s.indices.data(),
-                                   s.indices.size(), layer + ".sp24_indices");
+      Value values = slm::makeResourceConstant(ob, loc, {s.panels, s.kp / 4 * 128}, ob.getF32Type(), s.values.data(),
+                                               s.values.size() * 4, layer + ".sp24_values");
+      Value indices = slm::makeResourceConstant(ob, loc, {s.panels, s.kp / 4 * 64}, ob.getIntegerType(8, false),
+                                                s.indices.data(), s.indices.size(), layer + ".sp24_indices");
       OperationState st(loc, slm::MatMulSp24Op::getOperationName());
       st.addOperands({op.getA(), values, indices});
       int32_t seg[6] = {1, 1, 1, 0, 0, 0};
@@ -95,8 +86,11 @@ struct Prune24Pass : impl::Prune24Base<Prune24Pass> {
           b.getNamedAttr("importance", b.getStringAttr(compensated ? "calib-sparsegpt" : "magnitude")),
           b.getNamedAttr("removed", b.getI64IntegerAttr(s.removed)),
           b.getNamedAttr("total", b.getI64IntegerAttr(w.k * w.n)),
-          b.getNamedAttr("detail", b.getStringAttr(llvm::formatv("2 of every 4 along K of {0}x{1}; |removed|/|w| = {2:f3}",
-                                                                 w.k, w.n, rel).str())),
+          b.getNamedAttr("detail",
+                         b.getStringAttr(compensated ? llvm::formatv("2 of every 4 along K of {0}x{1}; the rest "
+                                                                     "compensated through X^T X", w.k, w.n).str()
+                                                     : llvm::formatv("2 of every 4 along K of {0}x{1}; "
+                                                                     "|removed|/|w| = {2:f3}", w.k, w.n, rel).str())),
           b.getNamedAttr("bytes_before", b.getI64IntegerAttr(before)),
           b.getNamedAttr("bytes_after", b.getI64IntegerAttr(after)),
           b.getNamedAttr("bias_corrected", b.getBoolAttr(false)),

@@ -184,14 +184,11 @@ namespace {
 Value replaceConstant(Operation *user, OpOperand &operand, slm::ConstantOp old, ArrayRef<int64_t> shape,
                       const std::vector<float> &data) {
   OpBuilder b(user);
-  auto type = RankedTensorType::get(shape, b.getF32Type());
   std::string name = old && old.getName() ? old.getName()->str() : "pruned";
   bool shared = old && !old->hasOneUse();
   if (shared) name += ".pruned";
-  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(reinterpret_cast<const char *>(data.data()), data.size() * 4), 64);
-  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
-  Value v = b.create<slm::ConstantOp>(user->getLoc(), type, attr, b.getStringAttr(name)).getResult();
+  Value v = slm::makeResourceConstant(b, user->getLoc(), shape, b.getF32Type(), data.data(), data.size() * 4, name)
+                .getResult();
   operand.set(v);
   if (old && old->use_empty()) old->erase();
   return v;
@@ -253,12 +250,9 @@ void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const 
       replaceConstant(op, op.getBiasMutable()[0], old, {w.n}, bias);
     } else {
       OpBuilder b(op);
-      auto type = RankedTensorType::get({w.n}, b.getF32Type());
       std::string name = (w.constant.getName() ? w.constant.getName()->str() : std::string("pruned")) + ".bias";
-      auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-          ArrayRef<char>(reinterpret_cast<const char *>(bias.data()), bias.size() * 4), 64);
-      auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
-      op.getBiasMutable().assign(b.create<slm::ConstantOp>(op.getLoc(), type, attr, b.getStringAttr(name)));
+      op.getBiasMutable().assign(
+          slm::makeResourceConstant(b, op.getLoc(), {w.n}, b.getF32Type(), bias.data(), bias.size() * 4, name));
     }
   }
   replaceConstant(op, op->getOpOperand(1), w.constant,

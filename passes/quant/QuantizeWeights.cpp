@@ -27,11 +27,7 @@ using namespace mlir;
 
 Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et, const void *data, size_t bytes,
                    const std::string &name) {
-  auto type = RankedTensorType::get(shape, et);
-  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(static_cast<const char *>(data), bytes), 64);
-  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
-  return b.create<slm::ConstantOp>(loc, type, attr, b.getStringAttr(name)).getResult();
+  return slm::makeResourceConstant(b, loc, shape, et, data, bytes, name).getResult();
 }
 
 std::string layerName(Operation *op, slm::ConstantOp weight) {
