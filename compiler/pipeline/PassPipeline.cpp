@@ -36,6 +36,7 @@ const std::vector<PassEntry> &passList() {
       {"slm-fuse-conv", [] { return createFuseConv(); }},
       {"slm-fold", [] { return createFold(); }},
       {"slm-fold-constants", [] { return createFoldConstants(); }},
+      {"slm-fuse-elementwise", [] { return createFuseElementwise(); }},
       {"slm-kv-cache-state", [] { return createKvCacheState(); }, true},
   };
   return kPasses;
