@@ -30,29 +30,48 @@ const Attr *list_attr(const AttrList *attrs, const char *name, int32_t kind) {
   return a && a->kind == kind ? a : nullptr;
 }
 
-float apply_binary(int32_t kind, float a, float b) {
-  switch (kind) {
-  case kEwAdd: return a + b;
-  case kEwSub: return a - b;
-  case kEwMul: return a * b;
-  default: return a / b;
+template <int32_t K> float binary(float a, float b) {
+  if constexpr (K == kEwAdd) return a + b;
+  else if constexpr (K == kEwSub) return a - b;
+  else if constexpr (K == kEwMul) return a * b;
+  else return a / b;
+}
+
+template <int32_t K> float unary(float x) {
+  if constexpr (K == kEwRelu) return x > 0.0f ? x : 0.0f;
+  else if constexpr (K == kEwSigmoid) return x >= 0 ? 1.0f / (1.0f + std::exp(-x)) : std::exp(x) / (1.0f + std::exp(x));
+  else if constexpr (K == kEwTanh) return std::tanh(x);
+  else if constexpr (K == kEwExp) return std::exp(x);
+  else if constexpr (K == kEwNeg) return -x;
+  else if constexpr (K == kEwAbs) return std::fabs(x);
+  else if constexpr (K == kEwSqrt) return std::sqrt(x);
+  else if constexpr (K == kEwCos) return std::cos(x);
+  else if constexpr (K == kEwSin) return std::sin(x);
+  else return std::erf(x);
+}
+
+// One step over a block, the kind and operand form fixed per loop so each loop is a plain map.
+template <int32_t K> void step_block(const EwStep &st, const float *p, float *buf, int64_t len) {
+  if constexpr (K < kEwAdd) {
+    for (int64_t i = 0; i < len; ++i) buf[i] = unary<K>(buf[i]);
+  } else if (st.arg == -1) {
+    float c = st.scalar;
+    if (st.reversed)
+      for (int64_t i = 0; i < len; ++i) buf[i] = binary<K>(c, buf[i]);
+    else
+      for (int64_t i = 0; i < len; ++i) buf[i] = binary<K>(buf[i], c);
+  } else if (st.reversed) {
+    for (int64_t i = 0; i < len; ++i) buf[i] = binary<K>(p[i], buf[i]);
+  } else {
+    for (int64_t i = 0; i < len; ++i) buf[i] = binary<K>(buf[i], p[i]);
   }
 }
 
-float apply_unary(int32_t kind, float x) {
-  switch (kind) {
-  case kEwRelu: return x > 0.0f ? x : 0.0f;
-  case kEwSigmoid: return x >= 0 ? 1.0f / (1.0f + std::exp(-x)) : std::exp(x) / (1.0f + std::exp(x));
-  case kEwTanh: return std::tanh(x);
-  case kEwExp: return std::exp(x);
-  case kEwNeg: return -x;
-  case kEwAbs: return std::fabs(x);
-  case kEwSqrt: return std::sqrt(x);
-  case kEwCos: return std::cos(x);
-  case kEwSin: return std::sin(x);
-  default: return std::erf(x);
-  }
-}
+using StepFn = void (*)(const EwStep &, const float *, float *, int64_t);
+constexpr StepFn kStepFns[kEwKindCount] = {
+    step_block<kEwRelu>, step_block<kEwSigmoid>, step_block<kEwTanh>, step_block<kEwExp>, step_block<kEwNeg>,
+    step_block<kEwAbs>,  step_block<kEwSqrt>,    step_block<kEwCos>,  step_block<kEwSin>, step_block<kEwErf>,
+    step_block<kEwAdd>,  step_block<kEwSub>,     step_block<kEwMul>,  step_block<kEwDiv>};
 
 constexpr const char *kOp = "slm.elementwise";
 
@@ -163,16 +182,7 @@ void ew_apply_row(const EwStep *steps, int count, const float *const *params, in
     std::memcpy(buf, x + b, size_t(len) * sizeof(float));
     for (int s = 0; s < count; ++s) {
       const EwStep &st = steps[s];
-      if (!ew_is_binary(st.kind)) {
-        for (int64_t i = 0; i < len; ++i) buf[i] = apply_unary(st.kind, buf[i]);
-      } else if (st.arg == -1) {
-        for (int64_t i = 0; i < len; ++i)
-          buf[i] = st.reversed ? apply_binary(st.kind, st.scalar, buf[i]) : apply_binary(st.kind, buf[i], st.scalar);
-      } else {
-        const float *p = params[st.arg - 1] + c0 + b;
-        for (int64_t i = 0; i < len; ++i)
-          buf[i] = st.reversed ? apply_binary(st.kind, p[i], buf[i]) : apply_binary(st.kind, buf[i], p[i]);
-      }
+      kStepFns[st.kind](st, st.arg > 0 ? params[st.arg - 1] + c0 + b : nullptr, buf, len);
     }
     std::memcpy(y + b, buf, size_t(len) * sizeof(float));
   }
