@@ -370,7 +370,7 @@ TEST(ElementwiseChain, EveryStepKindMatchesTheOnnxKernels) {
     }
 }
 
-TEST(ElementwiseChain, TwoVectorsVectorsMatchesTheComposition) {
+TEST(ElementwiseChain, TwoVectorChainMatchesTheComposition) {
   Owned x = Rand({2, 5, 40}, 21), a = Rand({40}, 22), b = Rand({1, 40}, 23), h = Scalar(0.5);
   Owned y = Run1("Mul", {&x, &a});
   y = Run1("Add", {&y, &b});
