@@ -20,7 +20,8 @@ import onnx
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = {"llama60m": "bench_llama_60m.onnx", "llama220m": "bench_llama_220m.onnx", "gpt2": "bench_gpt2.onnx",
          "tiny_llama": os.path.join(REPO, "benchmarks", "models", "tiny_llama.onnx")}
-FUSION = ["slm-fuse-norm", "slm-fuse-rope", "slm-fuse-attention", "slm-fuse-matmul", "slm-fuse-conv"]
+FUSION = ["slm-fuse-norm", "slm-fuse-rope", "slm-fuse-attention", "slm-fuse-matmul", "slm-fuse-conv",
+          "slm-fuse-elementwise"]
 
 
 def run(cmd):

@@ -7,6 +7,7 @@
 // gets the same ABI entry point as the code segment (`_mlir_ciface_<symbol>`, slm_kernel_abi.h)
 // so a vendor build can stand in for the generated object.
 #include "KernelGen.h"
+#include "elementwise_steps.h"
 
 #include "mlir/Conversion/ArithToEmitC/ArithToEmitCPass.h"
 #include "mlir/Conversion/SCFToEmitC/SCFToEmitC.h"
@@ -18,6 +19,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/Cpp/CppEmitter.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
 
 namespace slmc {
 namespace {
@@ -52,6 +55,35 @@ struct KernelBuilder {
   }
 };
 
+// One elementwise step on v in C: libm for the math (the C compiler chooses its own expansion).
+Value emitStep(KernelBuilder &k, const ElementwiseStep &s, Value v, Value c) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Value lhs = s.reversed ? c : v, rhs = s.reversed ? v : c;
+  switch (s.kind) {
+  case ::slm::kEwRelu: {
+    Value pos = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, v, k.f32c(0));
+    return b.create<arith::SelectOp>(loc, pos, v, k.f32c(0));
+  }
+  case ::slm::kEwSigmoid: {
+    Value e = k.call("expf", b.create<emitc::UnaryMinusOp>(loc, k.f32, v));
+    return b.create<arith::DivFOp>(loc, k.f32c(1), b.create<arith::AddFOp>(loc, k.f32c(1), e));
+  }
+  case ::slm::kEwTanh: return k.call("tanhf", v);
+  case ::slm::kEwExp: return k.call("expf", v);
+  case ::slm::kEwNeg: return b.create<emitc::UnaryMinusOp>(loc, k.f32, v);
+  case ::slm::kEwAbs: return k.call("fabsf", v);
+  case ::slm::kEwSqrt: return k.call("sqrtf", v);
+  case ::slm::kEwCos: return k.call("cosf", v);
+  case ::slm::kEwSin: return k.call("sinf", v);
+  case ::slm::kEwErf: return k.call("erff", v);
+  case ::slm::kEwAdd: return b.create<arith::AddFOp>(loc, lhs, rhs);
+  case ::slm::kEwSub: return b.create<arith::SubFOp>(loc, lhs, rhs);
+  case ::slm::kEwMul: return b.create<arith::MulFOp>(loc, lhs, rhs);
+  default: return b.create<arith::DivFOp>(loc, lhs, rhs);
+  }
+}
+
 // void <symbol>_rows(float *y, const float *x, const float *p, const float *q, int64_t rows,
 //                    int64_t cols, int64_t y_stride, int64_t x_stride)
 void buildCKernel(ModuleOp module, const KernelSpec &spec) {
@@ -71,6 +103,20 @@ void buildCKernel(ModuleOp module, const KernelSpec &spec) {
     Value xo = b.create<arith::MulIOp>(loc, r, xs), yo = b.create<arith::MulIOp>(loc, r, ys);
     auto xi = [&](Value c) { return b.create<arith::AddIOp>(loc, xo, c).getResult(); };
     auto yi = [&](Value c) { return b.create<arith::AddIOp>(loc, yo, c).getResult(); };
+    if (spec.kind == "elementwise") {
+      k.each(cols, [&](Value c) {
+        Value v = k.load(x, xi(c));
+        for (const ElementwiseStep &s : spec.steps) {
+          Value operand;
+          if (s.arg == -1) operand = k.f32c(s.scalar);
+          else if (s.arg == 1) operand = k.load(p, c);
+          else if (s.arg == 2) operand = k.load(q, c);
+          v = emitStep(k, s, v, operand);
+        }
+        k.store(y, yi(c), v);
+      });
+      return;
+    }
     Value n = b.create<emitc::CastOp>(loc, f32, cols);
     if (spec.kind == "softmax") {
       Value first = k.load(x, xi(k.i64c(0)));
@@ -109,6 +155,22 @@ void buildCKernel(ModuleOp module, const KernelSpec &spec) {
   b.create<emitc::ReturnOp>(loc, Value());
 }
 
+// The steps as nested calls, innermost first: "Mul(Add(x, p), 0.75)" (p, q: the column vectors).
+std::string describeSteps(const KernelSpec &spec) {
+  std::string e = "x";
+  for (const ElementwiseStep &s : spec.steps) {
+    if (!::slm::ew_is_binary(s.kind)) {
+      e = std::string(::slm::ew_step_name(s.kind)) + "(" + e + ")";
+      continue;
+    }
+    char c[32];
+    if (s.arg == -1) snprintf(c, sizeof c, "%.9g", double(s.scalar));
+    else snprintf(c, sizeof c, "%s", s.arg == 1 ? "p" : "q");
+    e = std::string(::slm::ew_step_name(s.kind)) + "(" + (s.reversed ? std::string(c) + ", " + e : e + ", " + c) + ")";
+  }
+  return e;
+}
+
 } // namespace
 
 bool emitKernelsAsC(const std::vector<KernelSpec> &specs, std::string *source, std::string *error) {
@@ -142,11 +204,13 @@ bool emitKernelsAsC(const std::vector<KernelSpec> &specs, std::string *source, s
       "#endif\n\n";
   out += body;
   out += "\n";
-  for (const KernelSpec &s : specs)
+  for (const KernelSpec &s : specs) {
+    if (s.kind == "elementwise") out += "/* " + s.symbol + ": y = " + describeSteps(s) + " */\n";
     out += "void _mlir_ciface_" + s.symbol + "(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, "
            "slm_kabi_view1d_f32_t *p, slm_kabi_view1d_f32_t *q) {\n  " + s.symbol +
            "_rows(y->aligned + y->offset, x->aligned + x->offset, p->aligned + p->offset, q->aligned + q->offset,\n"
            "      x->sizes[0], x->sizes[1], y->strides[0], x->strides[0]);\n}\n";
+  }
   *source = std::move(out);
   return true;
 }

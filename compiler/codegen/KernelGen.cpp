@@ -24,6 +24,8 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "elementwise_steps.h"
+
 #include <limits>
 
 namespace slmc {
@@ -147,6 +149,54 @@ void buildSoftmaxRow(KernelBuilder &k, Value xr, Value yr) {
   });
 }
 
+// One elementwise step on v: c is the step's constant (p[col], q[col] or the baked scalar).
+Value applyStep(OpBuilder &b, Location l, const ElementwiseStep &s, Value v, Value c) {
+  auto f32c = [&](float f) { return b.create<arith::ConstantOp>(l, b.getF32FloatAttr(f)).getResult(); };
+  Value lhs = s.reversed ? c : v, rhs = s.reversed ? v : c;
+  switch (s.kind) {
+  case ::slm::kEwRelu: {
+    Value pos = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, f32c(0));
+    return b.create<arith::SelectOp>(l, pos, v, f32c(0));
+  }
+  case ::slm::kEwSigmoid: {
+    Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, v));
+    return b.create<arith::DivFOp>(l, f32c(1), b.create<arith::AddFOp>(l, f32c(1), e));
+  }
+  case ::slm::kEwTanh: return b.create<math::TanhOp>(l, v);
+  case ::slm::kEwExp: return b.create<math::ExpOp>(l, v);
+  case ::slm::kEwNeg: return b.create<arith::NegFOp>(l, v);
+  case ::slm::kEwAbs: return b.create<math::AbsFOp>(l, v);
+  case ::slm::kEwSqrt: return b.create<math::SqrtOp>(l, v);
+  case ::slm::kEwCos: return b.create<math::CosOp>(l, v);
+  case ::slm::kEwSin: return b.create<math::SinOp>(l, v);
+  case ::slm::kEwErf: return b.create<math::ErfOp>(l, v);
+  case ::slm::kEwAdd: return b.create<arith::AddFOp>(l, lhs, rhs);
+  case ::slm::kEwSub: return b.create<arith::SubFOp>(l, lhs, rhs);
+  case ::slm::kEwMul: return b.create<arith::MulFOp>(l, lhs, rhs);
+  default: return b.create<arith::DivFOp>(l, lhs, rhs);
+  }
+}
+
+// y = steps(x), per row; the vector constants come from p and q, scalars are compiled in.
+void buildElementwiseRow(KernelBuilder &k, Value xr, Value yr, Value p, Value q, const KernelSpec &spec) {
+  bool useP = false, useQ = false;
+  for (const auto &s : spec.steps) useP |= s.arg == 1, useQ |= s.arg == 2;
+  SmallVector<Value> ins = {xr};
+  if (useP) ins.push_back(p);
+  if (useQ) ins.push_back(q);
+  k.map(ins, yr, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value v = a[0];
+    for (const auto &s : spec.steps) {
+      Value c;
+      if (s.arg == -1) c = nb.create<arith::ConstantOp>(l, nb.getF32FloatAttr(s.scalar));
+      else if (s.arg == 1) c = a[1];
+      else if (s.arg == 2) c = a[useP ? 2 : 1];
+      v = applyStep(nb, l, s, v, c);
+    }
+    return v;
+  });
+}
+
 // math.fma -> mulf + addf allowed to contract: targets with FMA still fuse them, and targets without
 // (baseline x86-64) get no call to libm's fmaf, which a code object cannot import.
 struct ContractableFma : OpRewritePattern<math::FmaOp> {
@@ -245,6 +295,16 @@ struct BuildKernelsPass : PassWrapper<BuildKernelsPass, OperationPass<ModuleOp>>
         auto eps = op->getAttrOfType<FloatAttr>("epsilon");
         specs.push_back({"layer_norm", "slm_gen_" + std::to_string(specs.size()) + "_layer_norm",
                          eps ? float(eps.getValueAsDouble()) : 1e-5f, op->getNumOperands() > 2});
+      } else if (name == "slm.elementwise" && op->getNumOperands() <= 3) {
+        KernelSpec spec{"elementwise", "slm_gen_" + std::to_string(specs.size()) + "_elementwise", 0};
+        auto steps = op->getAttrOfType<ArrayAttr>("steps"), args = op->getAttrOfType<ArrayAttr>("args");
+        auto scalars = op->getAttrOfType<ArrayAttr>("scalars"), rev = op->getAttrOfType<ArrayAttr>("reversed");
+        for (size_t i = 0; i < steps.size(); ++i)
+          spec.steps.push_back({::slm::ew_step_kind(cast<StringAttr>(steps[i]).str().c_str()),
+                                int(cast<IntegerAttr>(args[i]).getInt()),
+                                float(cast<FloatAttr>(scalars[i]).getValueAsDouble()),
+                                cast<IntegerAttr>(rev[i]).getInt() != 0});
+        specs.push_back(spec);
       } else if (name == "slm.Softmax") {
         auto axis = op->getAttrOfType<IntegerAttr>("axis");
         auto type = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
@@ -287,8 +347,10 @@ struct LowerKernelsPass : PassWrapper<LowerKernelsPass, OperationPass<ModuleOp>>
 
 } // namespace
 
+bool elementwiseStepGenerated(int kind) { return kind >= 0 && kind < ::slm::kEwKindCount; }
+
 bool hasGeneratedKernel(const std::string &domain, const std::string &kind) {
-  return (domain == "slm" && kind == "rms_norm") ||
+  return (domain == "slm" && (kind == "rms_norm" || kind == "elementwise")) ||
          (domain.empty() && (kind == "Softmax" || kind == "LayerNormalization"));
 }
 
@@ -313,6 +375,8 @@ void buildKernel(ModuleOp module, const KernelSpec &spec) {
   Value xr = k.row(x, r, cols), yr = k.row(y, r, cols);
   if (spec.kind == "rms_norm")
     buildRmsNormRow(k, xr, yr, p, cols, spec.epsilon);
+  else if (spec.kind == "elementwise")
+    buildElementwiseRow(k, xr, yr, p, q, spec);
   else if (spec.kind == "layer_norm")
     buildLayerNormRow(k, xr, yr, p, q, cols, spec.epsilon, spec.hasBias);
   else

@@ -14,16 +14,30 @@ namespace slmc {
 //               slm_kabi_view1d_f32_t *q)
 // (MLIR's C interface of func(y, x, p, q) on strided memrefs: the exported symbol is
 // "_mlir_ciface_" + symbol).
+// One step of an "elementwise" kernel (slm.elementwise, targets/common/elementwise_steps.h).
+struct ElementwiseStep {
+  int kind = 0;        // slm::EwStepKind
+  int arg = 0;         // 0 unary; -1 binary with `scalar`; 1 binary with p, 2 binary with q
+  float scalar = 0;    // baked into the code
+  bool reversed = false; // the constant is the left operand
+};
+
 struct KernelSpec {
   std::string kind;   // over the last axis: "rms_norm" (p: scale), "layer_norm" (p: scale, q: bias
-                      // when hasBias) or "softmax" (no parameters)
+                      // when hasBias), "softmax" (no parameters) or "elementwise" (steps; p, q:
+                      // the op's first and second constant vector, when it has them)
   std::string symbol; // function name in the code object, unique per artifact
   float epsilon = 0;  // rms_norm, layer_norm: baked into the code (compile-time specialization)
   bool hasBias = false; // layer_norm: adds q
+  std::vector<ElementwiseStep> steps = {}; // elementwise
 };
 
-// The op kinds that have a generated kernel: "slm.rms_norm", ONNX Softmax and LayerNormalization
-// (over the last axis; the caller checks axis, dtypes and shapes).
+// Whether step kind `kind` (slm::EwStepKind) has generated code: every kind whose math MLIR
+// expands into a polynomial or LLVM lowers to an instruction, so the code object imports nothing.
+bool elementwiseStepGenerated(int kind);
+
+// The op kinds that have a generated kernel: "slm.rms_norm", "slm.elementwise", ONNX Softmax and
+// LayerNormalization (over the last axis; the caller checks axis, dtypes, shapes and steps).
 bool hasGeneratedKernel(const std::string &domain, const std::string &kind);
 
 // Appends the kernel's func.func (linalg on memrefs, math ops not yet expanded) to `module`.

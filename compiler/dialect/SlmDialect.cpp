@@ -1,6 +1,8 @@
 // The slm dialect: registration, slm.constant's verifier and folder, and the fused ops' verifiers.
 #include "SlmDialect.h"
 
+#include "elementwise_steps.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 
@@ -93,6 +95,35 @@ LogicalResult KvCacheOp::verify() {
     return emitOpError("the cache must be a rank-4 f32 tensor [B, kv_heads, P, D], got ") << getCache().getType();
   if (getDims().size() != 4) return emitOpError("dims must name the 4 dims, got ") << getDims().size();
   if (t.isDynamicDim(1) || t.isDynamicDim(3)) return emitOpError("kv_heads and D must be static");
+  return success();
+}
+
+// Mirrors ew_decode_steps (targets/common/elementwise_steps.h), which the runtime applies at load.
+LogicalResult ElementwiseOp::verify() {
+  size_t n = getSteps().size();
+  if (n == 0 || n > size_t(::slm::kEwMaxSteps)) return emitOpError("needs 1 to ") << ::slm::kEwMaxSteps << " steps";
+  if (getArgs().size() != n || getScalars().size() != n || getReversed().size() != n)
+    return emitOpError("steps, args, scalars and reversed must have the same length");
+  if (getX().getType() != getOutput().getType()) return emitOpError("x and the result must have the same type");
+  size_t params = getParams().size();
+  if (params > 32) return emitOpError("takes at most 32 constant vectors");
+  llvm::SmallVector<bool> used(params, false);
+  for (size_t i = 0; i < n; ++i) {
+    auto name = cast<StringAttr>(getSteps()[i]).str();
+    int32_t kind = ::slm::ew_step_kind(name.c_str());
+    int64_t arg = cast<IntegerAttr>(getArgs()[i]).getInt(), rev = cast<IntegerAttr>(getReversed()[i]).getInt();
+    if (kind < 0) return emitOpError("step ") << i << " '" << name << "' is not a supported elementwise op";
+    if (rev != 0 && rev != 1) return emitOpError("reversed[") << i << "] must be 0 or 1";
+    if (!::slm::ew_is_binary(kind)) {
+      if (arg != 0 || rev != 0) return emitOpError("unary step ") << i << " must have args 0 and reversed 0";
+      continue;
+    }
+    if (arg == -1) continue;
+    if (arg < 1 || size_t(arg) > params) return emitOpError("step ") << i << " uses operand " << arg << ", which does not exist";
+    used[arg - 1] = true;
+  }
+  for (size_t k = 0; k < params; ++k)
+    if (!used[k]) return emitOpError("operand ") << k + 1 << " is used by no step";
   return success();
 }
 

@@ -79,6 +79,29 @@ def Slm_RmsNormOp : Slm_Op<"rms_norm", [Pure]> {
   let results = (outs AnyTensor:$output);
 }
 
+def Slm_ElementwiseOp : Slm_Op<"elementwise", [Pure]> {
+  let summary = "A chain of float32 elementwise steps on one tensor, with constant scalars and last-axis vectors";
+  let description = [{
+    `y = step_n(... step_1(x))`, created by slm-fuse-elementwise. Step i is `steps[i]`, one of
+    the unary "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Sqrt", "Cos", "Sin", "Erf" or the
+    binary "Add", "Sub", "Mul", "Div" (ONNX semantics). A binary step's constant is
+    `scalars[i]` when `args[i]` = -1, else operand `args[i]` (>= 1), a float32 vector with one
+    value per element of the last axis; `reversed[i]` = 1 puts the constant on the left
+    (`c - x`, `c / x`). Unary steps have `args[i]` = 0. Every operand after `x` is used by some
+    step; `x` and `y` are float32 of one shape.
+
+    ```mlir
+    %y = "slm.elementwise"(%x, %a, %b) {steps = ["Mul", "Add", "Sigmoid", "Mul"],
+           args = [1, 2, 0, -1], scalars = [0.0 : f32, 0.0 : f32, 0.0 : f32, 0.5 : f32],
+           reversed = [0, 0, 0, 0]} : (tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$x, Variadic<TensorOf<[F32]>>:$params, StrArrayAttr:$steps,
+                   I64ArrayAttr:$args, F32ArrayAttr:$scalars, I64ArrayAttr:$reversed);
+  let results = (outs TensorOf<[F32]>:$output);
+  let hasVerifier = 1;
+}
+
 def Slm_RopeOp : Slm_Op<"rope", [Pure]> {
   let summary = "Rotary position embedding, rotate-half form";
   let description = [{

@@ -50,6 +50,7 @@ struct State {
   std::vector<std::unique_ptr<char[]>> storage; // bound-time values of integer tensors
   std::vector<::slm::Attr> attrs;                 // scratch per op
   std::vector<std::unique_ptr<::slm::Tensor>> attrTensors;
+  std::vector<std::vector<const char *>> attrStrings; // kAttrStrings pointer arrays, per op
 };
 
 void toTensor(const ArtifactTensor &t, ::slm::Tensor &out) {
@@ -61,6 +62,7 @@ void toTensor(const ArtifactTensor &t, ::slm::Tensor &out) {
 
 void buildAttrs(State &st, const ArtifactOp &op) {
   st.attrs.assign(op.attrs.size(), ::slm::Attr{});
+  st.attrStrings.assign(op.attrs.size(), {});
   for (size_t i = 0; i < op.attrs.size(); ++i) {
     const ArtifactAttr &a = op.attrs[i];
     ::slm::Attr &o = st.attrs[i];
@@ -71,6 +73,11 @@ void buildAttrs(State &st, const ArtifactOp &op) {
     if (a.kind == ::slm::kAttrString) { o.s = a.s.data(); o.count = a.s.size(); }
     if (a.kind == ::slm::kAttrInts) { o.ints = a.ints.data(); o.count = a.ints.size(); }
     if (a.kind == ::slm::kAttrFloats) { o.floats = a.floats.data(); o.count = a.floats.size(); }
+    if (a.kind == ::slm::kAttrStrings) {
+      for (const std::string &s : a.strings) st.attrStrings[i].push_back(s.c_str());
+      o.strings = st.attrStrings[i].data();
+      o.count = a.strings.size();
+    }
     if (a.kind == ::slm::kAttrTensor) {
       auto t = std::make_unique<::slm::Tensor>();
       toTensor(st.g.tensors[a.index], *t);
@@ -166,7 +173,7 @@ bool inferOp(State &st, size_t k, std::string *error) {
 
 bool inferBounds(ArtifactGraph &g, const std::map<std::string, int64_t> &bounds, std::vector<std::string> &notes,
                  std::string *error) {
-  State st{g, std::vector<::slm::Tensor>(g.tensors.size()), {}, {}, {}};
+  State st{g, std::vector<::slm::Tensor>(g.tensors.size()), {}, {}, {}, {}};
   std::map<std::string, int64_t> reported;
   std::vector<int> bounded = g.inputs; // graph inputs and state tensors: their dims come from the bounds
   for (size_t i = 0; i < g.tensors.size(); ++i)

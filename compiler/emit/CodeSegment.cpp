@@ -5,6 +5,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include "elementwise_steps.h"
+
 #include <cstring>
 #include <map>
 
@@ -26,12 +28,47 @@ bool isColumnVector(const ArtifactGraph &g, int t, int64_t cols) {
          (v.dimNames.empty() || v.dimNames[0].empty());
 }
 
+// slm.elementwise with at most two constant vectors (ABI 1's p and q) and only generated steps:
+// the steps and scalars are compiled in, so the symbol names a hash of them.
+bool elementwiseSpec(const ArtifactGraph &g, const ArtifactOp &op, KernelSpec *spec) {
+  const ArtifactTensor &x = g.tensors[op.inputs[0]];
+  if (op.inputs.size() > 3 || op.outputs.size() != 1) return false;
+  for (size_t i = 1; i < op.inputs.size(); ++i)
+    if (op.inputs[i] < 0 || !isColumnVector(g, op.inputs[i], x.maxShape.back())) return false;
+  const ArtifactAttr *steps = findAttr(op, "steps"), *args = findAttr(op, "args");
+  const ArtifactAttr *scalars = findAttr(op, "scalars"), *rev = findAttr(op, "reversed");
+  if (!steps || !args || !scalars || !rev) return false;
+  size_t n = steps->strings.size();
+  if (n == 0 || args->ints.size() != n || scalars->floats.size() != n || rev->ints.size() != n) return false;
+  std::string key; // canonical text of the steps, hashed into the symbol (FNV-1a)
+  spec->steps.clear();
+  for (size_t i = 0; i < n; ++i) {
+    ElementwiseStep s{::slm::ew_step_kind(steps->strings[i].c_str()), int(args->ints[i]), scalars->floats[i],
+                      rev->ints[i] != 0};
+    if (!elementwiseStepGenerated(s.kind) || s.arg < -1 || s.arg >= int(op.inputs.size())) return false;
+    if (s.arg != -1) s.scalar = 0;
+    uint32_t bits;
+    std::memcpy(&bits, &s.scalar, 4);
+    key += std::to_string(s.kind) + "," + std::to_string(s.arg) + "," + std::to_string(bits) + "," +
+           (s.reversed ? "1;" : "0;");
+    spec->steps.push_back(s);
+  }
+  uint64_t h = 1469598103934665603ull;
+  for (char c : key) h = (h ^ uint8_t(c)) * 1099511628211ull;
+  char name[64];
+  snprintf(name, sizeof name, "slm_gen_elementwise_f32_%016llx", (unsigned long long)h);
+  spec->kind = "elementwise";
+  spec->symbol = name;
+  return true;
+}
+
 // The kernel for `op`, or false when it has none (other dtype, axis, or a plugin claimed it).
 bool specFor(const ArtifactGraph &g, const ArtifactOp &op, KernelSpec *spec) {
   if (!op.provider.empty() || !hasGeneratedKernel(op.domain, op.kind) || op.outputs.empty()) return false;
   if (op.inputs.empty() || !isF32(g, op.inputs[0]) || !isF32(g, op.outputs[0])) return false;
   const ArtifactTensor &x = g.tensors[op.inputs[0]];
   if (x.maxShape.empty()) return false;
+  if (op.kind == "elementwise") return elementwiseSpec(g, op, spec);
   if (op.kind == "rms_norm") {
     if (op.inputs.size() != 2 || !isF32(g, op.inputs[1])) return false;
     if (op.outputs.size() != 1 || !isColumnVector(g, op.inputs[1], x.maxShape.back())) return false;
@@ -92,8 +129,8 @@ bool generateCodeSegment(ArtifactGraph &g, const CodegenTarget &target, std::vec
     ++opsPerKernel[spec.symbol];
   }
   if (kernels.empty()) {
-    notes.push_back("code segment: no op has a generated kernel (they exist for float32 slm.rms_norm and "
-                    "last-axis Softmax and LayerNormalization)");
+    notes.push_back("code segment: no op has a generated kernel (they exist for float32 slm.rms_norm, "
+                    "slm.elementwise with at most two constant vectors, last-axis Softmax and LayerNormalization)");
     return true;
   }
   if (cSource) {

@@ -23,7 +23,8 @@ struct PassEntry {
 };
 
 // Cleanup first so single-use checks see no dead users; QDQ islands become integer ops before the
-// float fusions can take their Conv/MatMul; fold again at the end to drop what fusion left.
+// float fusions can take their Conv/MatMul; fold again at the end to drop what fusion left; elementwise
+// chains last, over what the other fusions did not absorb (MatMul epilogues, norms, rope) and what folding left.
 const std::vector<PassEntry> &passList() {
   static const std::vector<PassEntry> kPasses = {
       {"slm-drop-identity", [] { return createDropIdentity(); }},
@@ -36,6 +37,7 @@ const std::vector<PassEntry> &passList() {
       {"slm-fuse-conv", [] { return createFuseConv(); }},
       {"slm-fold", [] { return createFold(); }},
       {"slm-fold-constants", [] { return createFoldConstants(); }},
+      {"slm-fuse-elementwise", [] { return createFuseElementwise(); }},
       {"slm-kv-cache-state", [] { return createKvCacheState(); }, true},
   };
   return kPasses;

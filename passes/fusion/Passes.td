@@ -188,4 +188,34 @@ def FuseConv : Pass<"slm-fuse-conv", "mlir::func::FuncOp"> {
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 
+def FuseElementwise : Pass<"slm-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse chains of float32 elementwise ops with constant operands into slm.elementwise";
+  let description = [{
+    A chain is a maximal sequence of float32 ops, each intermediate with exactly one user, of
+    the unary Relu, Sigmoid, Tanh, Exp, Neg, Abs, Sqrt, Cos, Sin, Erf and the binary Add, Sub,
+    Mul, Div whose other operand is a constant scalar (any shape of one element) or a constant
+    vector over the last axis (`[C]` or `[1, ..., 1, C]`), on either side. Chains of two or more
+    steps, and a single Sigmoid, Tanh, Exp, Cos, Sin or Erf, become one slm.elementwise (one
+    pass over memory; a generated kernel with --codegen). Vector constants become `[C]`
+    operands, equal ones shared; scalars move into the `scalars` attribute.
+
+    Before:
+    ```mlir
+    %m = "slm.Mul"(%x, %a)        // %a: tensor<8xf32>
+    %b = "slm.Add"(%m, %bias)     // %bias: tensor<1x8xf32>
+    %s = "slm.Sigmoid"(%b)
+    %y = "slm.Sub"(%half, %s)     // %half: tensor<f32> = 0.5
+    ```
+    After:
+    ```mlir
+    %y = "slm.elementwise"(%x, %a, %bias8) {steps = ["Mul", "Add", "Sigmoid", "Sub"],
+           args = [1, 2, 0, -1], scalars = [0.0, 0.0, 0.0, 0.5], reversed = [0, 0, 0, 1]}
+    ```
+    Left alone: an intermediate with another user (the chain ends before its user), a
+    non-constant second operand, a constant that broadcasts over another axis, other dtypes,
+    a lone Relu/Neg/Abs/Sqrt or binary step.
+  }];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
 #endif // SLM_FUSION_PASSES

@@ -6,6 +6,7 @@
 #include "core/host_kernels.h"
 #include "core/code_segment.h"
 #include "core/cpu_features.h"
+#include "elementwise_steps.h"
 #include "slm_kernel_abi.h"
 
 #include <algorithm>
@@ -287,6 +288,15 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   }
   op->attr_list.items = op->attrs.data();
   op->attr_list.count = op->attrs.size();
+  // slm.elementwise interprets its step list: a malformed one is refused here, before any run.
+  if (key == "slm.elementwise") {
+    EwStep steps[kEwMaxSteps];
+    int count = 0;
+    char why[256] = {0};
+    if (ew_decode_steps(&op->attr_list, int(op->inputs.size()) - 1, steps, &count, why, sizeof why) != SLM_REF_OK)
+      return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (%s): %s", L.path, op->name.c_str(),
+                       key.c_str(), why);
+  }
   if (provider) return prepare_provider_op(L.path, L.m, provider, op);
   return SLM_OK;
 }

@@ -49,7 +49,9 @@ typedef struct slm_kabi_view1d_f32 {
  * executor splits the rows among its threads and passes each thread views of its rows only. y and x
  * have the same sizes; they may be the same memory (in place) but not overlap otherwise. p and q have
  * one element per column, or length 0 when the kernel has no such parameter: rms_norm p = scale;
- * layer_norm p = scale, q = bias (length 0 without one); softmax neither. Attributes (epsilon) are
+ * layer_norm p = scale, q = bias (length 0 without one); softmax neither; elementwise (slm.elementwise)
+ * p = the op's input 1, q = its input 2 (length 0 when it has fewer), so only chains with at most two
+ * constant vectors get one. Attributes (epsilon; an elementwise op's steps and scalar constants) are
  * compiled into the kernel. */
 typedef void (*slm_kabi_rowwise_fn)(slm_kabi_view2d_f32_t *y, slm_kabi_view2d_f32_t *x, slm_kabi_view1d_f32_t *p,
                                     slm_kabi_view1d_f32_t *q);

@@ -23,6 +23,7 @@ struct Table {
     add(kFusedKernels, kFusedKernels_count);
     add(kQuantKernels, kQuantKernels_count);
     add(kSparseKernels, kSparseKernels_count);
+    add(kElementwiseChainKernels, kElementwiseChainKernels_count);
     std::sort(kernels.begin(), kernels.end(),
               [](const OpKernel &a, const OpKernel &b) { return std::strcmp(a.op, b.op) < 0; });
   }

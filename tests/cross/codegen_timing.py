@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Generated vs reference kernels: median per-op time (SLM_PROFILE) of last-axis Softmax, RMSNorm, LayerNorm.
+"""Generated vs reference kernels: median per-op time (SLM_PROFILE) of last-axis Softmax, RMSNorm, LayerNorm, elementwise chains.
 
   tests/cross/codegen_timing.py --slmc SLMC --runner "SLM_RUN" [--target x86_64] [--compile-arg ARG]...
       [--rows 256] [--cols 1024] [--repeat 7] [--work DIR]
 
 Builds three one-op ONNX models (Softmax over the last axis; the exporter's RMSNorm pattern, which
-slm-fuse-norm turns into slm.rms_norm; LayerNormalization with bias), compiles each with and without --codegen, runs each artifact
---repeat times with SLM_PROFILE=1 and prints the median time of the op per variant and the ratio.
+slm-fuse-norm turns into slm.rms_norm; LayerNormalization with bias) and two elementwise chains that
+slm-fuse-elementwise turns into slm.elementwise ((x*a+b) -> Sigmoid -> *0.75; Cos(x*3)), compiles each with
+and without --codegen, runs each artifact --repeat times with SLM_PROFILE=1 and prints the median time of
+the op per variant and the ratio; for the chains also the unfused ops' total (--disable-pass=slm-fuse-elementwise).
 A measurement, not a test: the numbers depend on the machine's load (quote them with it).
 """
 import argparse
@@ -55,6 +57,27 @@ def layernorm_model(rows, cols, path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
+def chain_model(rows, cols, path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, cols])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, cols])
+    inits = [numpy_helper.from_array(np.linspace(0.5, 1.5, cols, dtype=np.float32), "a"),
+             numpy_helper.from_array(np.linspace(-1, 1, cols, dtype=np.float32), "b"),
+             numpy_helper.from_array(np.array(0.75, np.float32), "c")]
+    nodes = [helper.make_node("Mul", ["x", "a"], ["m"]), helper.make_node("Add", ["m", "b"], ["s"]),
+             helper.make_node("Sigmoid", ["s"], ["g"]), helper.make_node("Mul", ["g", "c"], ["y"])]
+    g = helper.make_graph(nodes, "chain", [x], [y], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def cos_model(rows, cols, path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, cols])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, cols])
+    inits = [numpy_helper.from_array(np.array(3.0, np.float32), "k")]
+    nodes = [helper.make_node("Mul", ["x", "k"], ["t"]), helper.make_node("Cos", ["t"], ["y"])]
+    g = helper.make_graph(nodes, "cos", [x], [y], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--slmc", required=True)
@@ -71,11 +94,15 @@ def main():
     np.save(os.path.join(args.work, "in", "x.npy"),
             np.random.default_rng(0).standard_normal((args.rows, args.cols), dtype=np.float32))
     for name, make, kind in (("softmax", softmax_model, "Softmax"), ("rms_norm", rmsnorm_model, "rms_norm"),
-                             ("layer_norm", layernorm_model, "LayerNormalization")):
+                             ("layer_norm", layernorm_model, "LayerNormalization"),
+                             ("elementwise_chain", chain_model, "elementwise"), ("cos", cos_model, "elementwise")):
         model = os.path.join(args.work, name + ".onnx")
         make(args.rows, args.cols, model)
         med = {}
-        for variant, flags in (("reference", []), ("generated", ["--codegen"])):
+        variants = [("reference", []), ("generated", ["--codegen"])]
+        if kind == "elementwise":
+            variants.append(("unfused", ["--disable-pass=slm-fuse-elementwise"]))
+        for variant, flags in variants:
             art = os.path.join(args.work, f"{name}.{variant}.slm")
             subprocess.run([args.slmc, "compile", model, "--target", args.target, "-o", art, *args.compile_arg, *flags],
                            check=True, capture_output=True)
@@ -86,12 +113,14 @@ def main():
                                    capture_output=True, text=True, env=dict(os.environ, SLM_PROFILE="1"))
                 if p.returncode != 0:
                     sys.exit(f"{art}: {p.stderr}")
-                m = re.search(rf"\b{kind}=([0-9.]+)ms", p.stderr)
-                times.append(float(m.group(1)))
+                found = re.findall(r"\b(\w+)=([0-9.]+)ms", p.stderr)
+                # unfused: every op of the chain (the graph holds nothing else)
+                times.append(sum(float(t) for k, t in found if variant == "unfused" or k == kind))
             med[variant] = statistics.median(times)
         print(f"{name} [{args.rows}x{args.cols}] {args.target} {' '.join(args.compile_arg)}: reference "
               f"{med['reference']:.3f} ms, generated {med['generated']:.3f} ms, "
-              f"reference/generated {med['reference'] / med['generated']:.2f}x (median of {args.repeat})")
+              f"reference/generated {med['reference'] / med['generated']:.2f}x"
+              + (f", unfused ops {med['unfused']:.3f} ms" if "unfused" in med else "") + f" (median of {args.repeat})")
 
 
 if __name__ == "__main__":

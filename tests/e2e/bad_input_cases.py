@@ -683,6 +683,39 @@ class Driver:
             t["storage"] = "State"
         self.hostile_run(name, edit, ["is not a float32 [B, H, T, D] cache"])
 
+    def elementwise_op(self, doc, steps, args, scalars, reversed_, params=0):
+        """Turns the first op into an slm.elementwise of its first input (plus `params` more inputs)
+        with the given step attributes, as a hostile artifact may claim them."""
+        op = doc["graph"]["ops"][0]
+        op.update(kind="elementwise", domain="slm", kernel="ref.slm.elementwise", name="chain_0",
+                  inputs=op["inputs"][:1 + params], outputs=op["outputs"][:1])
+        op["attrs"] = [
+            {"name": "args", "kind": "Ints", "ints": args},
+            {"name": "reversed", "kind": "Ints", "ints": reversed_},
+            {"name": "scalars", "kind": "Floats", "floats": scalars},
+            {"name": "steps", "kind": "Strings", "strings": steps},
+        ]
+
+    def s_hostile_slm_elementwise_unknown_step(self, name):
+        def edit(doc):
+            self.elementwise_op(doc, ["Mul", "Bogus"], [-1, 0], [2.0, 0.0], [0, 0])
+        self.hostile_run(name, edit, ["cannot load artifact", "invalid artifact: op 'chain_0' (slm.elementwise)", "step 1 is 'Bogus'"])
+
+    def s_hostile_slm_elementwise_arg_out_of_range(self, name):
+        def edit(doc):
+            self.elementwise_op(doc, ["Add", "Relu"], [7, 0], [0.0, 0.0], [0, 0])
+        self.hostile_run(name, edit, ["cannot load artifact", "invalid artifact: op 'chain_0' (slm.elementwise)", "input 7, which does not exist"])
+
+    def s_hostile_slm_elementwise_lengths_differ(self, name):
+        def edit(doc):
+            self.elementwise_op(doc, ["Sigmoid", "Tanh", "Exp"], [0, 0], [0.0], [0, 0, 0])
+        self.hostile_run(name, edit, ["cannot load artifact", "invalid artifact: op 'chain_0' (slm.elementwise)", "must have the same length"])
+
+    def s_hostile_slm_elementwise_no_steps(self, name):
+        def edit(doc):
+            self.elementwise_op(doc, [], [], [], [])
+        self.hostile_run(name, edit, ["cannot load artifact", "invalid artifact: op 'chain_0' (slm.elementwise)", "0 steps"])
+
     # hostile input tensors ------------------------------------------------------------
     def s_hostile_npy_huge_shape(self, name):
         d = self.sdir(name)
@@ -752,6 +785,10 @@ SCENARIOS = [
     "hostile_slm_state_written_by_conv",
     "hostile_slm_sp24_layout",
     "hostile_slm_state_not_a_cache",
+    "hostile_slm_elementwise_unknown_step",
+    "hostile_slm_elementwise_arg_out_of_range",
+    "hostile_slm_elementwise_lengths_differ",
+    "hostile_slm_elementwise_no_steps",
     "hostile_npy_huge_shape",
     "hostile_pb_huge_dims",
 ]

@@ -1,4 +1,4 @@
-// Unit tests for slm's fused kernels (slm.fused_matmul, fused_conv, rms_norm, rope, attention) against the same
+// Unit tests for slm's fused kernels (slm.fused_matmul, fused_conv, rms_norm, rope, attention, elementwise) against the same
 // computation composed from the reference ONNX kernels.
 #include "kernel_util.h"
 
@@ -75,6 +75,25 @@ struct Attrs {
     str_store.push_back(v);
     Attr a;
     a.name = n, a.kind = kAttrString, a.s = str_store.back().data(), a.count = str_store.back().size();
+    items.push_back(a);
+    return *this;
+  }
+  std::deque<std::vector<float>> floats_store;
+  std::deque<std::vector<std::string>> strs_store;
+  std::deque<std::vector<const char *>> strp_store;
+  Attrs &floats(const char *n, std::vector<float> v) {
+    floats_store.push_back(v);
+    Attr a;
+    a.name = n, a.kind = kAttrFloats, a.floats = floats_store.back().data(), a.count = v.size();
+    items.push_back(a);
+    return *this;
+  }
+  Attrs &strs(const char *n, std::vector<std::string> v) {
+    strs_store.push_back(v);
+    strp_store.emplace_back();
+    for (const std::string &x : strs_store.back()) strp_store.back().push_back(x.c_str());
+    Attr a;
+    a.name = n, a.kind = kAttrStrings, a.strings = strp_store.back().data(), a.count = v.size();
     items.push_back(a);
     return *this;
   }
@@ -318,6 +337,88 @@ TEST(Attention, RejectsHeadsThatDoNotDivide) {
   ctx.error = err, ctx.error_size = sizeof err;
   EXPECT_EQ(find_ref_kernel("slm.attention")->infer(&ctx), SLM_REF_INVALID);
   EXPECT_NE(std::string(err).find("num_heads"), std::string::npos) << err;
+}
+
+// ---- slm.elementwise ----
+
+// Attributes of an slm.elementwise step list, built in place (an Attrs copy would point into the original's storage).
+struct StepAttrs {
+  Attrs a;
+  StepAttrs(std::vector<std::string> steps, std::vector<int64_t> args, std::vector<float> scalars,
+            std::vector<int64_t> reversed) {
+    a.ints("args", args).ints("reversed", reversed).floats("scalars", scalars).strs("steps", steps);
+  }
+};
+
+TEST(ElementwiseChain, EveryStepKindMatchesTheOnnxKernels) {
+  // 300 columns: the kernel's 256-element blocks end inside a row, so vector indexing across blocks shows.
+  Owned x = Rand({3, 300}, 11), v = Rand({300}, 12), s = Scalar(0.75), one = Scalar(1.0);
+  for (const char *op : {"Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Cos", "Sin", "Erf"}) {
+    SCOPED_TRACE(op);
+    ExpectNear(Run1("slm.elementwise", {&x}, StepAttrs({op}, {0}, {0}, {0}).a), Run1(op, {&x}), 1e-6);
+  }
+  Owned a = Run1("Abs", {&x}), a1 = Run1("Add", {&a, &one});
+  ExpectNear(Run1("slm.elementwise", {&x}, StepAttrs({"Abs", "Add", "Sqrt"}, {0, -1, 0}, {0, 1.0f, 0}, {0, 0, 0}).a),
+             Run1("Sqrt", {&a1}), 1e-6);
+  for (const char *op : {"Add", "Sub", "Mul", "Div"})
+    for (int rev = 0; rev < 2; ++rev) {
+      SCOPED_TRACE(std::string(op) + (rev ? " reversed" : ""));
+      Owned want_s = rev ? Run1(op, {&s, &x}) : Run1(op, {&x, &s});
+      ExpectNear(Run1("slm.elementwise", {&x}, StepAttrs({op}, {-1}, {0.75f}, {rev}).a), want_s, 1e-6);
+      Owned want_v = rev ? Run1(op, {&v, &x}) : Run1(op, {&x, &v});
+      ExpectNear(Run1("slm.elementwise", {&x, &v}, StepAttrs({op}, {1}, {0}, {rev}).a), want_v, 1e-6);
+    }
+}
+
+TEST(ElementwiseChain, TwoVectorChainMatchesTheComposition) {
+  Owned x = Rand({2, 5, 40}, 21), a = Rand({40}, 22), b = Rand({1, 40}, 23), h = Scalar(0.5);
+  Owned y = Run1("Mul", {&x, &a});
+  y = Run1("Add", {&y, &b});
+  y = Run1("Sigmoid", {&y});
+  Owned want = Run1("Sub", {&h, &y});
+  Owned got = Run1("slm.elementwise", {&x, &a, &b},
+                   StepAttrs({"Mul", "Add", "Sigmoid", "Sub"}, {1, 2, 0, -1}, {0, 0, 0, 0.5f}, {0, 0, 0, 1}).a);
+  ExpectNear(got, want, 1e-6);
+}
+
+// infer on a malformed step list: SLM_REF_INVALID with a message containing `expect`.
+void ExpectRejected(std::vector<const Owned *> ins, const Attrs &attrs, const char *expect) {
+  const OpKernel *k = find_ref_kernel("slm.elementwise");
+  ASSERT_NE(k, nullptr);
+  AttrList al{attrs.items.data(), attrs.items.size()};
+  std::vector<const Tensor *> in_ptrs;
+  for (const Owned *o : ins) in_ptrs.push_back(&o->t);
+  Owned out;
+  Tensor *outs[] = {&out.t};
+  char err[512] = {};
+  KernelContext ctx;
+  ctx.attrs = &al;
+  ctx.inputs = in_ptrs.data();
+  ctx.num_inputs = int(in_ptrs.size());
+  ctx.outputs = outs;
+  ctx.num_outputs = 1;
+  ctx.error = err;
+  ctx.error_size = sizeof err;
+  EXPECT_EQ(k->infer(&ctx), SLM_REF_INVALID) << expect;
+  EXPECT_NE(std::string(err).find(expect), std::string::npos) << err;
+}
+
+TEST(ElementwiseChain, RejectsMalformedStepLists) {
+  Owned x = Rand({2, 8}, 31), v = Rand({8}, 32), w = Rand({7}, 33);
+  ExpectRejected({&x}, StepAttrs({"Relu", "Cosh"}, {0, 0}, {0, 0}, {0, 0}).a, "step 1 is 'Cosh'");
+  ExpectRejected({&x}, StepAttrs({"Relu", "Neg"}, {0, 0}, {0}, {0, 0}).a, "same length");
+  ExpectRejected({&x}, StepAttrs({}, {}, {}, {}).a, "0 steps");
+  ExpectRejected({&x}, StepAttrs({"Add"}, {1}, {0}, {0}).a, "input 1, which does not exist");
+  ExpectRejected({&x}, StepAttrs({"Add"}, {-2}, {0}, {0}).a, "does not exist");
+  ExpectRejected({&x}, StepAttrs({"Exp"}, {1}, {0}, {0}).a, "unary step 0 (Exp)");
+  ExpectRejected({&x}, StepAttrs({"Sub"}, {-1}, {0}, {2}).a, "reversed[0] must be 0 or 1");
+  ExpectRejected({&x, &v}, StepAttrs({"Relu"}, {0}, {0}, {0}).a, "input 1 is used by no step");
+  ExpectRejected({&x, &w}, StepAttrs({"Mul"}, {1}, {0}, {0}).a, "one value per element of the last axis");
+  ExpectRejected({&x}, Attrs().ints("args", {0}).ints("reversed", {0}).ints("scalars", {0}).strs("steps", {"Relu"}),
+                 "needs the attributes");
+  std::vector<std::string> many(65, "Relu");
+  ExpectRejected({&x}, StepAttrs(many, std::vector<int64_t>(65, 0), std::vector<float>(65, 0), std::vector<int64_t>(65, 0)).a,
+                 "65 steps");
 }
 
 } // namespace
