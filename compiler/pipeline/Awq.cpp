@@ -195,13 +195,14 @@ int applyActivationAwareScaling(ModuleOp module, const CompileOptions &o) {
     llvm::errs() << "slmc: error: --calibration-data " << o.calibrationData << ": " << e << "\n";
     return kExitBadInput;
   }
-  QuantScheme scheme;
-  scheme.bits = o.quantize == "w8" || o.quantize == "w8a8" ? 8 : 4;
-  scheme.groupSize = o.groupSize >= 0 ? o.groupSize : scheme.bits == 4 ? 32 : 0;
-  scheme.symmetric = !o.asymmetric;
   OpBuilder b(module.getContext());
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     Group &g = groups[gi];
+    // The scales are searched under the rounding the weights will get: schemeOf's groups (for
+    // w8a8/w4a8 the int8-activation kernels' own). When K is padded there the groups do not line up
+    // with K, and the nominal --group-size groups stand in.
+    QuantScheme scheme = schemeOf(o, g.k);
+    if (scheme.groupSize < 0) scheme.groupSize = o.groupSize >= 0 ? o.groupSize : scheme.bits == 4 ? 32 : 0;
     // Rows of the activation, evenly subsampled to kMaxRows.
     std::vector<float> all;
     for (const Outputs &r : runs) all.insert(all.end(), floats(r[nOut + gi]), floats(r[nOut + gi]) + count(r[nOut + gi]));
