@@ -3,17 +3,7 @@
 // random packed weights in the VNNI strip layout, shapes with row, strip, group and K-padding tails, every group
 // size, per-row and per-group activation scales, epilogues, extreme codes (+-127 activations, 0 and 255 weight
 // bytes) and subnormal float16 scales. Runs on the host and under qemu in the cross builds.
-#include "kernel_util.h"
-#include "ref_kernel.h"
-#ifdef SLM_WITH_X86_KERNELS
-#include "x86_kernels.h"
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-#include "arm64_kernels.h"
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-#include "riscv64_kernels.h"
-#endif
+#include "isa_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -31,69 +21,10 @@
 namespace slm {
 namespace {
 
-struct Level {
-  const char *isa;
-  int level;
-  const char *(*level_name)(int);
-  int (*cpu_level)();
-  const OpKernel *(*find)(const char *key, int level);
-  std::string name() const { return std::string(isa) + "_" + level_name(level); }
-};
-
-void PrintTo(const Level &l, std::ostream *os) { *os << l.name(); }
-
-std::vector<Level> levels() {
-  std::vector<Level> v;
-#ifdef SLM_WITH_X86_KERNELS
-  for (int l : {int(kX86Avx2), int(kX86Avx512), int(kX86Avx512Vnni)})
-    v.push_back({"x86_64", l, x86_level_name, x86_cpu_level, find_x86_kernel});
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-  for (int l : {int(kArm64Neon), int(kArm64Dotprod), int(kArm64I8mm)})
-    v.push_back({"arm64", l, arm64_level_name, arm64_cpu_level, find_arm64_kernel});
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-  v.push_back({"riscv64", kRiscv64Rvv, riscv64_level_name, riscv64_cpu_level, find_riscv64_kernel});
-#endif
-  return v;
-}
-
-struct Attrs {
-  std::vector<Attr> attrs;
-  AttrList list;
-  void add_int(const char *name, int64_t v) {
-    Attr a;
-    a.name = name;
-    a.kind = kAttrInt;
-    a.i = v;
-    attrs.push_back(a);
-    list = {attrs.data(), attrs.size()};
-  }
-  void add_string(const char *name, const char *v) {
-    Attr a;
-    a.name = name;
-    a.kind = kAttrString;
-    a.s = v;
-    a.count = std::strlen(v);
-    attrs.push_back(a);
-    list = {attrs.data(), attrs.size()};
-  }
-};
-
-Tensor tensor(const void *data, int32_t dtype, std::vector<int64_t> dims) {
-  Tensor t;
-  t.data = const_cast<void *>(data);
-  t.dtype = dtype;
-  t.rank = int(dims.size());
-  for (size_t i = 0; i < dims.size(); ++i) t.dims[i] = dims[i];
-  return t;
-}
-
-// A parallel_for that runs chunks in reverse order, like a real pool might.
-void reverse_pool(void *, int64_t n, int64_t grain, TaskFn fn, void *arg) {
-  int64_t chunk = std::max<int64_t>(grain, (n + 2) / 3);
-  for (int64_t b = ((n - 1) / chunk) * chunk; b >= 0; b -= chunk) fn(arg, b, std::min(n, b + chunk));
-}
+using isa_test::Attrs;
+using isa_test::IsaLevel;
+using isa_test::reverse_pool;
+using isa_test::tensor;
 
 struct Case {
   int bits;
@@ -158,13 +89,9 @@ Problem make(const Case &c, std::mt19937 &rng) {
   for (size_t i = 0; i < p.scales.size(); ++i)
     p.scales[i] = float_to_half((i % 16 == 3 && i < size_t(p.groups() * 16) ? 3e-5f : ud(rng) * mag) *
                                 (rng() % 4 ? 1.0f : -1.0f));
-  p.attrs.add_int("bits", c.bits);
-  p.attrs.add_int("group_size", c.group);
-  p.attrs.add_int("k", c.k);
-  p.attrs.add_int("kp", c.kp);
-  p.attrs.add_int("n", c.n);
-  if (c.epilogue) p.attrs.add_string("activation", "silu");
-  if (c.group_scales) p.attrs.add_int("group_scales", 1);
+  p.attrs.i("bits", c.bits).i("group_size", c.group).i("k", c.k).i("kp", c.kp).i("n", c.n);
+  if (c.epilogue) p.attrs.s("activation", "silu");
+  if (c.group_scales) p.attrs.i("group_scales", 1);
   return p;
 }
 
@@ -232,16 +159,16 @@ std::vector<float> matmul(const OpKernel *kern, Problem &p, const Rows &r, bool 
   return y;
 }
 
-class IsaMatMulA8 : public ::testing::TestWithParam<Level> {};
+class IsaMatMulA8 : public ::testing::TestWithParam<IsaLevel> {};
 
-INSTANTIATE_TEST_SUITE_P(Levels, IsaMatMulA8, ::testing::ValuesIn(levels()),
-                         [](const ::testing::TestParamInfo<Level> &i) { return i.param.name(); });
+INSTANTIATE_TEST_SUITE_P(Levels, IsaMatMulA8, ::testing::ValuesIn(isa_test::isa_levels()),
+                         [](const ::testing::TestParamInfo<IsaLevel> &i) { return i.param.name(); });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(IsaMatMulA8);
 
 // quantize_rows byte-exact (codes, scales, sums); matmul_a8 equal to the reference up to float summation
 // order (1e-4 relative), single-threaded and split over a pool.
 TEST_P(IsaMatMulA8, MatchesReference) {
-  const Level &l = GetParam();
+  const IsaLevel &l = GetParam();
   if (l.cpu_level() < l.level) GTEST_SKIP() << "CPU lacks " << l.name();
   const OpKernel *fq = l.find("slm.quantize_rows", l.level), *fm = l.find("slm.matmul_a8", l.level);
   ASSERT_NE(fq, nullptr) << l.name() << " has no slm.quantize_rows override";
@@ -273,7 +200,7 @@ TEST_P(IsaMatMulA8, MatchesReference) {
 
 // The environment variable caps the level, and no level above the CPU's is ever chosen.
 TEST_P(IsaMatMulA8, LevelIsCappedAndNamed) {
-  const Level &l = GetParam();
+  const IsaLevel &l = GetParam();
   std::string env = std::string("SLM_") + (l.isa[0] == 'x' ? "X86" : l.isa[0] == 'a' ? "ARM64" : "RISCV64") + "_LEVEL";
   int cpu = l.cpu_level();
   setenv(env.c_str(), l.level_name(l.level), 1);
@@ -286,7 +213,7 @@ TEST_P(IsaMatMulA8, LevelIsCappedAndNamed) {
 // vectorization under qemu. Best of 5, the two alternating. Run with
 //   slm_unit_tests --gtest_also_run_disabled_tests --gtest_filter='*IsaMatMulA8*Timing*'
 TEST_P(IsaMatMulA8, DISABLED_Timing) {
-  const Level &l = GetParam();
+  const IsaLevel &l = GetParam();
   if (l.cpu_level() < l.level) GTEST_SKIP() << "CPU lacks " << l.name();
   const OpKernel *fm = l.find("slm.matmul_a8", l.level), *mm = find_ref_kernel("slm.matmul_a8"),
                  *qr = find_ref_kernel("slm.quantize_rows");

@@ -1,17 +1,7 @@
 // One harness for every ISA kernel provider: MatMul overrides against the reference kernel.
 // x86_64 (AVX2+FMA, AVX-512), arm64 (NEON), riscv64 (RVV), over random shapes and tails.
 #include "gemm_f32_ukernel.h"
-#include "kernel_util.h"
-#include "ref_kernel.h"
-#ifdef SLM_WITH_X86_KERNELS
-#include "x86_kernels.h"
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-#include "arm64_kernels.h"
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-#include "riscv64_kernels.h"
-#endif
+#include "isa_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -30,36 +20,9 @@
 namespace slm {
 namespace {
 
-// One ISA level of one provider; a new target adds its levels to providers(), not a new test.
-struct Provider {
-  const char *isa;
-  int level;
-  const char *env; // environment variable that caps the provider's level
-  const char *(*level_name)(int);
-  int (*cpu_level)();
-  const OpKernel *(*find)(const char *key, int level);
-  std::string name() const { return std::string(isa) + "_" + level_name(level); }
-};
-
-// gtest prints parameters in test listings (and CTest's test names); a name beats a byte dump.
-void PrintTo(const Provider &p, std::ostream *os) { *os << p.name(); }
-
-std::vector<Provider> providers() {
-  std::vector<Provider> v;
-#ifdef SLM_WITH_X86_KERNELS
-  for (int l : {int(kX86Avx2), int(kX86Avx512)})
-    v.push_back({"x86_64", l, "SLM_X86_LEVEL", x86_level_name, x86_cpu_level, find_x86_kernel});
-#endif
-#ifdef SLM_WITH_ARM64_KERNELS
-  v.push_back({"arm64", kArm64Neon, "SLM_ARM64_LEVEL", arm64_level_name, arm64_cpu_level,
-               find_arm64_kernel});
-#endif
-#ifdef SLM_WITH_RISCV64_KERNELS
-  v.push_back({"riscv64", kRiscv64Rvv, "SLM_RISCV64_LEVEL", riscv64_level_name, riscv64_cpu_level,
-               find_riscv64_kernel});
-#endif
-  return v;
-}
+// The levels with a MatMul of their own (a level inheriting the one below's adds nothing here).
+using Provider = isa_test::IsaLevel;
+std::vector<Provider> providers() { return isa_test::isa_levels_overriding("MatMul"); }
 
 struct Case {
   std::vector<int64_t> a, b;
@@ -93,13 +56,7 @@ std::vector<float> run(const OpKernel *k, std::vector<const Tensor *> ins, bool 
   ctx.num_outputs = 1;
   ctx.error = err;
   ctx.error_size = sizeof err;
-  // A parallel_for that runs chunks in reverse order, like a real pool might.
-  if (threaded)
-    ctx.parallel_for = [](void *, int64_t n, int64_t grain, TaskFn fn, void *arg) {
-      int64_t chunk = std::max<int64_t>(grain, (n + 2) / 3);
-      for (int64_t b = ((n - 1) / chunk) * chunk; b >= 0; b -= chunk)
-        fn(arg, b, std::min(n, b + chunk));
-    };
+  if (threaded) ctx.parallel_for = isa_test::reverse_pool;
   EXPECT_EQ(k->infer(&ctx), SLM_REF_OK) << err;
   std::vector<float> y(size_t(out.numel()) + 1, NAN);
   out.data = y.data();

@@ -6,6 +6,7 @@
 #include "epilogue.h"
 #include "kernel_util.h"
 #include "quant_a8.h"
+#include "../isa_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -22,36 +23,8 @@
 
 namespace {
 
-struct Attrs {
-  std::vector<slm::Attr> attrs;
-  slm::AttrList list;
-  void add_int(const char *name, int64_t v) {
-    slm::Attr a;
-    a.name = name;
-    a.kind = slm::kAttrInt;
-    a.i = v;
-    attrs.push_back(a);
-    list = {attrs.data(), attrs.size()};
-  }
-  void add_string(const char *name, const char *v) {
-    slm::Attr a;
-    a.name = name;
-    a.kind = slm::kAttrString;
-    a.s = v;
-    a.count = std::strlen(v);
-    attrs.push_back(a);
-    list = {attrs.data(), attrs.size()};
-  }
-};
-
-slm::Tensor tensor(const void *data, int32_t dtype, std::vector<int64_t> dims) {
-  slm::Tensor t;
-  t.data = const_cast<void *>(data);
-  t.dtype = dtype;
-  t.rank = int(dims.size());
-  for (size_t i = 0; i < dims.size(); ++i) t.dims[i] = dims[i];
-  return t;
-}
+using slm::isa_test::Attrs;
+using slm::isa_test::tensor;
 
 struct Case {
   int bits;
@@ -106,13 +79,9 @@ Problem make(const Case &c, std::mt19937 &rng) {
     for (int64_t k = 0; k < std::min<int64_t>(c.k, 32); ++k) p.x[size_t(3 * c.k + k)] = 0;
   if (c.m > 4) p.x[size_t(4 * c.k)] = 100.0f; // an outlier, which group scales confine to its group
   p.packed = slmc::quantizeForMatMulA8(p.w.data(), c.k, c.n, {c.bits, c.group, true}, &p.kp, &p.group);
-  p.attrs.add_int("bits", c.bits);
-  p.attrs.add_int("group_size", p.group);
-  p.attrs.add_int("k", c.k);
-  p.attrs.add_int("kp", p.kp);
-  p.attrs.add_int("n", c.n);
-  if (c.epilogue) p.attrs.add_string("activation", "silu");
-  if (c.group_scales) p.attrs.add_int("group_scales", 1);
+  p.attrs.i("bits", c.bits).i("group_size", p.group).i("k", c.k).i("kp", p.kp).i("n", c.n);
+  if (c.epilogue) p.attrs.s("activation", "silu");
+  if (c.group_scales) p.attrs.i("group_scales", 1);
   return p;
 }
 
@@ -232,9 +201,8 @@ std::vector<float> matmulHw(const slm::OpKernel *kern, const Case &c, const std:
                             const std::vector<uint16_t> &w, bool bf16, const std::vector<float> &bias,
                             const std::vector<float> &res) {
   Attrs attrs;
-  attrs.add_int("k", c.k);
-  attrs.add_int("n", c.n);
-  if (c.epilogue) attrs.add_string("activation", "silu");
+  attrs.i("k", c.k).i("n", c.n);
+  if (c.epilogue) attrs.s("activation", "silu");
   slm::Tensor ta = tensor(x.data(), slm::kF32, {c.m, c.k}), tw = tensor(w.data(), bf16 ? slm::kBF16 : slm::kF16, {c.k, c.n}),
               tb = tensor(bias.data(), slm::kF32, {c.n}), tr = tensor(res.data(), slm::kF32, {c.m, c.n});
   const slm::Tensor *ins[5] = {&ta, &tw, c.epilogue ? &tb : nullptr, nullptr, c.epilogue ? &tr : nullptr};
