@@ -8,7 +8,7 @@
 
 #include <arm_neon.h>
 
-static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+#include "neon_s8_util.h"
 
 /* Columns (4v, 4v+1) and (4v+2, 4v+3) of quads lo (k..k+3) and hi (k+4..k+7) as two 2x8 blocks. */
 static inline void pair_columns(uint8x16_t lo, uint8x16_t hi, uint8x16_t *b01, uint8x16_t *b23) {
@@ -58,7 +58,7 @@ static void block(const slm_gemm_s8_args_t *p, int64_t m, int mr, int64_t s) {
     }
     const uint16_t *sp = p->scales + (s * p->groups + g) * 16;
     for (int v = 0; v < 4; ++v) {
-      float32x4_t sc = load_f16x4(sp + 4 * v);
+      float32x4_t sc = slm_load_f16x4(sp + 4 * v);
       float32x4_t s01 = vmulq_f32(vzip1q_f32(sc, sc), ga), s23 = vmulq_f32(vzip2q_f32(sc, sc), ga);
       f[2 * v] = vfmaq_f32(f[2 * v], vcvtq_f32_s32(vsubq_s32(acc[2 * v], corr)), s01);
       f[2 * v + 1] = vfmaq_f32(f[2 * v + 1], vcvtq_f32_s32(vsubq_s32(acc[2 * v + 1], corr)), s23);

@@ -6,14 +6,7 @@
 
 #include <arm_neon.h>
 
-/* Four activation bytes repeated over 16 lanes, the pattern of one 4-column x 4-k weight vector. */
-static inline int8x16_t bcast4(const int8_t *p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return vreinterpretq_s8_s32(vdupq_n_s32(v));
-}
-
-static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+#include "neon_s8_util.h"
 
 /* Rows [m, m + mr) (mr <= MR) x one 16-column strip s; MR is a literal at each call. A weight vector holds
  * 4 columns x 4 k (byte 4c + j); smull pairs its low/high 8 bytes with the activations, sadalp folds the
@@ -38,7 +31,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     if (p->bits == 8) {
       for (int64_t k = k0; k < k1; k += 4) {
         int8x16_t x[2];
-        for (int r = 0; r < MR; ++r) x[r] = bcast4(a[r] + k);
+        for (int r = 0; r < MR; ++r) x[r] = slm_bcast4_s8(a[r] + k);
         for (int v = 0; v < 4; ++v) {
           int8x16_t sw = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(w + k * 16 + 16 * v), flip));
           for (int r = 0; r < MR; ++r) {
@@ -50,7 +43,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     } else {
       for (int64_t k = k0; k < k1; k += 8) {
         int8x16_t xl[2], xh[2];
-        for (int r = 0; r < MR; ++r) xl[r] = bcast4(a[r] + k), xh[r] = bcast4(a[r] + k + 4);
+        for (int r = 0; r < MR; ++r) xl[r] = slm_bcast4_s8(a[r] + k), xh[r] = slm_bcast4_s8(a[r] + k + 4);
         for (int v = 0; v < 4; ++v) {
           uint8x16_t u = vld1q_u8(w + k * 8 + 16 * v);
           int8x16_t lo = vreinterpretq_s8_u8(vandq_u8(u, nib)), hi = vreinterpretq_s8_u8(vshrq_n_u8(u, 4));
@@ -65,7 +58,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     }
     const uint16_t *sp = p->scales + (s * p->groups + g) * 16;
     float32x4_t sc[4];
-    for (int v = 0; v < 4; ++v) sc[v] = load_f16x4(sp + 4 * v);
+    for (int v = 0; v < 4; ++v) sc[v] = slm_load_f16x4(sp + 4 * v);
     for (int r = 0; r < MR; ++r) {
       if (r >= mr) break;
       int32x4_t corr = vdupq_n_s32(off * p->a_sums[(m + r) * p->groups + g]);

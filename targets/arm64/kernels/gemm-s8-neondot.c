@@ -7,14 +7,7 @@
 
 #include <arm_neon.h>
 
-/* Four consecutive activation bytes broadcast to every 32-bit lane. */
-static inline int8x16_t bcast4(const int8_t *p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return vreinterpretq_s8_s32(vdupq_n_s32(v));
-}
-
-static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+#include "neon_s8_util.h"
 
 /* Rows [m, m + mr) (mr <= MR) x strips [s, s + NS); MR and NS are literals at each call. Each strip is
  * four q registers of 4 columns; a weight vector is used by MR rows before the next is loaded. */
@@ -39,7 +32,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     if (p->bits == 8) {
       for (int64_t k = k0; k < k1; k += 4) {
         int8x16_t x[4];
-        for (int r = 0; r < MR; ++r) x[r] = bcast4(a[r] + k);
+        for (int r = 0; r < MR; ++r) x[r] = slm_bcast4_s8(a[r] + k);
         for (int j = 0; j < NS; ++j)
           for (int v = 0; v < 4; ++v) {
             int8x16_t sw = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(w[j] + k * 16 + 16 * v), flip));
@@ -49,7 +42,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     } else {
       for (int64_t k = k0; k < k1; k += 8) {
         int8x16_t xl[4], xh[4];
-        for (int r = 0; r < MR; ++r) xl[r] = bcast4(a[r] + k), xh[r] = bcast4(a[r] + k + 4);
+        for (int r = 0; r < MR; ++r) xl[r] = slm_bcast4_s8(a[r] + k), xh[r] = slm_bcast4_s8(a[r] + k + 4);
         for (int j = 0; j < NS; ++j)
           for (int v = 0; v < 4; ++v) {
             uint8x16_t u = vld1q_u8(w[j] + k * 8 + 16 * v);
@@ -61,7 +54,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     for (int j = 0; j < NS; ++j) {
       const uint16_t *sp = p->scales + ((s + j) * p->groups + g) * 16;
       float32x4_t sc[4];
-      for (int v = 0; v < 4; ++v) sc[v] = load_f16x4(sp + 4 * v);
+      for (int v = 0; v < 4; ++v) sc[v] = slm_load_f16x4(sp + 4 * v);
       for (int r = 0; r < MR; ++r) {
         if (r >= mr) break;
         int32x4_t corr = vdupq_n_s32(off * p->a_sums[(m + r) * p->groups + g]);
