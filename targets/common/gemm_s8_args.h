@@ -37,6 +37,13 @@ typedef struct slm_gemm_s8_args {
   int64_t strip_begin, strip_end;
 } slm_gemm_s8_args_t;
 
+/* off * sum wrapped to 32 bits, as the kernels' int32 lanes subtract it: a_sums come from the
+ * artifact's graph (quantize_rows keeps |sum| <= 127 * group), and a hostile one may hold any int32,
+ * so the product is formed unsigned rather than as a signed overflow. */
+static inline int32_t slm_s8_offset_times_sum(int32_t off, int32_t sum) {
+  return (int32_t)((uint32_t)off * (uint32_t)sum);
+}
+
 #ifdef __cplusplus
 }
 #endif

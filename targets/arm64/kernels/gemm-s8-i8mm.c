@@ -49,7 +49,8 @@ static void block(const slm_gemm_s8_args_t *p, int64_t m, int mr, int64_t s) {
       }
     }
     const int32_t *sums = p->a_sums + g;
-    int32_t c0 = off * sums[m * p->groups], c1 = off * sums[r1 * p->groups];
+    int32_t c0 = slm_s8_offset_times_sum(off, sums[m * p->groups]),
+            c1 = slm_s8_offset_times_sum(off, sums[r1 * p->groups]);
     int32x4_t corr = {c0, c1, c0, c1};
     float32x4_t ga = vdupq_n_f32(1.0f);
     if (p->a_group_scales) { /* the rows' scales of this group go into the weight scales */

@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
       for (int v = 0; v < 4; ++v) sc[v] = slm_load_f16x4(sp + 4 * v);
       for (int r = 0; r < MR; ++r) {
         if (r >= mr) break;
-        int32x4_t corr = vdupq_n_s32(off * p->a_sums[(m + r) * p->groups + g]);
+        int32x4_t corr = vdupq_n_s32(slm_s8_offset_times_sum(off, p->a_sums[(m + r) * p->groups + g]));
         /* group scales: the row's scale of this group goes into the weight scales */
         float ga = p->a_group_scales ? p->a_scale[(m + r) * p->groups + g] : 1.0f;
         for (int v = 0; v < 4; ++v)

@@ -256,9 +256,11 @@ int run_matmul_a8(KernelContext *ctx) {
       for (int64_t c = 0; c < nn; ++c) {
         float total = 0;
         for (int64_t g = 0; g < l.groups; ++g) {
-          int32_t dot = 0;
-          for (int64_t k = g * l.group; k < (g + 1) * l.group; ++k) dot += a8_code(ws, k, c, l.bits) * int32_t(x[k]);
-          dot -= int32_t(offset) * asum.as<int32_t>()[m * l.groups + g];
+          // In 64 bits: a hostile artifact's group size or sums must not overflow a signed int
+          // (the ISA kernels' 32-bit lanes wrap instead; real groups stay far below either limit).
+          int64_t dot = 0;
+          for (int64_t k = g * l.group; k < (g + 1) * l.group; ++k) dot += a8_code(ws, k, c, l.bits) * int64_t(x[k]);
+          dot -= offset * int64_t(asum.as<int32_t>()[m * l.groups + g]);
           float a_scale = group_scales ? as.as<float>()[m * l.groups + g] : 1.0f;
           total += half_to_float(sc[g * 16 + c]) * a_scale * float(dot);
         }

@@ -101,8 +101,8 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
     /* group scales: the row's scale of this group goes into the weight scales */
     float ga0 = p->a_group_scales ? p->a_scale[r0 * p->groups + g] : 1.0f,
           ga1 = p->a_group_scales ? p->a_scale[r1 * p->groups + g] : 1.0f;
-    vfloat32m4_t d0 = __riscv_vfcvt_f_x_v_f32m4(__riscv_vsub_vx_i32m4(acc0, off * p->a_sums[r0 * p->groups + g], VL), VL);
-    vfloat32m4_t d1 = __riscv_vfcvt_f_x_v_f32m4(__riscv_vsub_vx_i32m4(acc1, off * p->a_sums[r1 * p->groups + g], VL), VL);
+    vfloat32m4_t d0 = __riscv_vfcvt_f_x_v_f32m4(__riscv_vsub_vx_i32m4(acc0, slm_s8_offset_times_sum(off, p->a_sums[r0 * p->groups + g]), VL), VL);
+    vfloat32m4_t d1 = __riscv_vfcvt_f_x_v_f32m4(__riscv_vsub_vx_i32m4(acc1, slm_s8_offset_times_sum(off, p->a_sums[r1 * p->groups + g]), VL), VL);
     f0 = __riscv_vfmacc_vv_f32m4(f0, d0, __riscv_vfmul_vf_f32m4(sc0, ga0, VL), VL);
     f1 = __riscv_vfmacc_vv_f32m4(f1, d1, __riscv_vfmul_vf_f32m4(sc1, ga1, VL), VL);
   }

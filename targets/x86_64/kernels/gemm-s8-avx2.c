@@ -51,7 +51,7 @@ static void block(const slm_gemm_s8_args_t *p, int64_t m, int mr, int64_t s) {
     __m256 sc[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)sp)),
                     _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sp + 8)))};
     for (int r = 0; r < mr; ++r) {
-      __m256i corr = _mm256_set1_epi32(off * p->a_sums[(m + r) * p->groups + g]);
+      __m256i corr = _mm256_set1_epi32(slm_s8_offset_times_sum(off, p->a_sums[(m + r) * p->groups + g]));
       /* group scales: the row's scale of this group goes into the weight scales */
       __m256 ga = _mm256_set1_ps(p->a_group_scales ? p->a_scale[(m + r) * p->groups + g] : 1.0f);
       for (int h = 0; h < 2; ++h)

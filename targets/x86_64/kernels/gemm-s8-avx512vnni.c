@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) void block(const slm_gemm_s8_args_t
       sc[j] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p->scales + ((s + j) * p->groups + g) * 16)));
     for (int r = 0; r < MR; ++r) {
       if (r >= mr) break;
-      __m512i corr = _mm512_set1_epi32(off * p->a_sums[(m + r) * p->groups + g]);
+      __m512i corr = _mm512_set1_epi32(slm_s8_offset_times_sum(off, p->a_sums[(m + r) * p->groups + g]));
       if (p->a_group_scales) { /* the row's scale of this group goes into the weight scales */
         __m512 ga = _mm512_set1_ps(p->a_scale[(m + r) * p->groups + g]);
         for (int j = 0; j < NS; ++j)
