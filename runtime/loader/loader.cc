@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -111,16 +112,19 @@ slm_status_t decode_tensor(Loader &L, const fb::Tensor *t, size_t index, TensorD
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has rank %zu > %d", L.path,
                      d->name.c_str(), rank, kMaxRank);
   d->rank = int32_t(rank);
-  uint64_t numel = 1;
+  // The product of the nonzero dims bounds every partial product of any shape within these dims,
+  // so Tensor::numel()'s signed running product cannot overflow even when a zero dim comes last.
+  uint64_t nonzero = 1, numel = 1;
   for (size_t i = 0; i < rank; ++i) {
     int64_t v = shape->Get(flatbuffers::uoffset_t(i));
-    if (v < 0 || mul_overflows(numel, uint64_t(v), &numel))
+    if (v < 0 || (v > 0 && mul_overflows(nonzero, uint64_t(v), &nonzero)) || nonzero > uint64_t(INT64_MAX))
       return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' has a bad dim %lld", L.path,
                        d->name.c_str(), (long long)v);
+    numel *= uint64_t(v); // <= nonzero, or 0
     d->max_dims[i] = v;
   }
-  uint64_t bytes;
-  if (mul_overflows(numel, dtype_size(d->dtype), &bytes))
+  uint64_t bound, bytes = numel * dtype_size(d->dtype);
+  if (mul_overflows(nonzero, dtype_size(d->dtype), &bound) || bound > uint64_t(INT64_MAX))
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: tensor '%s' size overflows", L.path, d->name.c_str());
   d->dim_names.assign(rank, "");
   if (const auto *names = t->dim_names()) {
