@@ -268,8 +268,10 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   if ((st = decode_indices(L, o->inputs(), &op->inputs, true, op->name, "input")) != SLM_OK) return st;
   if ((st = decode_indices(L, o->outputs(), &op->outputs, true, op->name, "output")) != SLM_OK) return st;
   // slm's own ops have no optional results: the compiler always emits every one, and their kernels
-  // write them all.
-  if (domain == "slm" && (op->outputs.empty() || std::count(op->outputs.begin(), op->outputs.end(), -1)))
+  // write them all. No supported ONNX op has an optional first result either (those that do, the
+  // recurrent LSTM/GRU/RNN, have no kernel), and every shape function writes output 0.
+  if (op->outputs.empty() || op->outputs[0] < 0 ||
+      (domain == "slm" && std::count(op->outputs.begin(), op->outputs.end(), -1)))
     return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (%s) has an absent output", L.path,
                      op->name.c_str(), key.c_str());
   for (int idx : op->outputs)
