@@ -75,6 +75,14 @@ std::map<int64_t, Operation *> taggedSites(ModuleOp m) {
   return sites;
 }
 
+// Removes the activation statistics (kActSqAttr, kActMeanAttr) from every op of `m`.
+void dropActivationStatistics(ModuleOp m) {
+  m.walk([](Operation *op) {
+    op->removeAttr(kActSqAttr);
+    op->removeAttr(kActMeanAttr);
+  });
+}
+
 // Per channel of the last axis of runs[r][idx] over all runs and rows: E[x] and E[x^2].
 void channelMoments(const std::vector<Outputs> &runs, size_t idx, int64_t k, std::vector<float> *mean,
                     std::vector<float> *meanSq) {
@@ -216,10 +224,7 @@ std::string scoreHeadsByLoss(ModuleOp module, const CompileOptions &options, con
   PruneSites sites = findPruneSites(module), probeSites = findPruneSites(*probe);
   func::FuncOp f = mainFunc(*probe);
   if (sites.heads.size() != probeSites.heads.size() || mainFunc(module).getNumResults() == 0) return "";
-  probe->walk([](Operation *op) { // the statistics are for the passes, not the emitter
-    op->removeAttr(kActSqAttr);
-    op->removeAttr(kActMeanAttr);
-  });
+  dropActivationStatistics(*probe); // they are for the passes, not the emitter
   OpBuilder b(probe->getContext());
   struct Unit {
     size_t site;
@@ -291,10 +296,7 @@ std::string scoreHeadsByLoss(ModuleOp module, const CompileOptions &options, con
 // structured passes left it), and marked so the pass packs it as is. A matmul whose H cannot be
 // factored, or a transposed weight, keeps magnitude 2:4.
 std::string compensate24(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets) {
-  module.walk([](Operation *op) { // leftovers of the structured passes' statistics
-    op->removeAttr(kActSqAttr);
-    op->removeAttr(kActMeanAttr);
-  });
+  dropActivationStatistics(module); // leftovers of the structured passes
   SmallVector<Operation *> ops;
   module.walk([&](slm::FusedMatMulOp op) {
     Weight w;
@@ -418,10 +420,9 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
   if (!prunedAny)
     llvm::errs() << "slmc: warning: --prune=" << options.prune << ": nothing was pruned (no fused FFN or attention "
                  << "block matched; see the table for the reasons)\n";
+  dropActivationStatistics(module);
   module.walk([](Operation *op) {
     op->removeAttr(kSiteAttr);
-    op->removeAttr(kActSqAttr);
-    op->removeAttr(kActMeanAttr);
     op->removeAttr(kHeadLossAttr);
   });
   module->setAttr(kMetaAttr, b.getDictionaryAttr({b.getNamedAttr("spec", b.getStringAttr(options.prune)),
