@@ -76,6 +76,20 @@ LogicalResult MatMulSp24Op::verify() {
   return success();
 }
 
+LogicalResult MatMulSparseOp::verify() {
+  int64_t k = getK(), n = getN();
+  if (k <= 0 || n <= 0) return emitOpError("k and n must be positive");
+  int64_t panels = (n + 63) / 64;
+  auto v = cast<ShapedType>(getValues().getType()), m = cast<ShapedType>(getMasks().getType()),
+       o = cast<ShapedType>(getOffsets().getType());
+  if (!v.hasStaticShape() || v.getRank() != 1) return emitOpError("values must be a static 1-D tensor, got ") << v;
+  if (!m.hasStaticShape() || m.getShape() != ArrayRef<int64_t>{panels, k * 4})
+    return emitOpError("masks must be ") << panels << "x" << k * 4 << ", got " << m;
+  if (!o.hasStaticShape() || o.getShape() != ArrayRef<int64_t>{panels + 1})
+    return emitOpError("offsets must have ") << panels + 1 << " elements, got " << o;
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   int64_t h = getNumHeads(), kvh = getKvNumHeads();
   if (h <= 0 || kvh <= 0 || h % kvh)

@@ -70,6 +70,31 @@ def Slm_MatMulSp24Op : Slm_Op<"matmul_sp24", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+def Slm_MatMulSparseOp : Slm_Op<"matmul_sparse", [Pure, AttrSizedOperandSegments]> {
+  let summary = "MatMul by a constant unstructured sparse float32 weight, stored masked";
+  let description = [{
+    `y = act(a @ W + bias) * mul + residual` (the fused_matmul epilogue) where `W` [K, N] has any
+    pattern of zeros (`--prune=magnitude:S`). Stored in 64-column panels: `masks`
+    [ceil(N/64), K*4] ui16 (per k and 16-column block, which columns are nonzero), the nonzeros
+    `values` [nnz] f32 in mask order and each panel's first value `offsets` [ceil(N/64) + 1] i64;
+    the layout is specified in targets/common/sparse_f32.h. (1 - S) of the weight bytes plus one
+    thirty-second for the masks.
+
+    ```mlir
+    %y = "slm.matmul_sparse"(%x, %v, %m, %o) {k = 64 : i64, n = 128 : i64,
+           operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>}
+        : (tensor<1x?x64xf32>, tensor<2458xf32>, tensor<2x256xui16>, tensor<3xi64>) -> tensor<1x?x128xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F32]>:$a, TensorOf<[F32]>:$values, TensorOf<[UI16]>:$masks,
+                   TensorOf<[I64]>:$offsets, Optional<TensorOf<[F32]>>:$bias, Optional<TensorOf<[F32]>>:$mul,
+                   Optional<TensorOf<[F32]>>:$residual, I64Attr:$k, I64Attr:$n,
+                   OptionalAttr<StrAttr>:$activation, OptionalAttr<F32Attr>:$clip_min,
+                   OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs TensorOf<[F32]>:$output);
+  let hasVerifier = 1;
+}
+
 def Slm_RmsNormOp : Slm_Op<"rms_norm", [Pure]> {
   let summary = "RMS normalization over the last axis";
   let description = [{

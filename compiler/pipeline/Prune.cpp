@@ -9,6 +9,7 @@
 #include "passes/prune/Passes.h"
 #include "passes/prune/PruneSites.h"
 #include "passes/prune/Sp24Pack.h"
+#include "passes/prune/SparsePack.h"
 #include "pipeline/Targets.h"
 
 #include "slm_runtime.h"
@@ -38,13 +39,14 @@ constexpr const char *kMetaAttr = "slm.prune_meta";       // spec and calibratio
 
 struct PruneSpec {
   double ffn = -1, heads = -1;
-  bool sp24 = false; // 2:4 semi-structured
+  double magnitude = -1; // unstructured sparsity
+  bool sp24 = false;     // 2:4 semi-structured
 };
 
 std::string parseSpec(const std::string &text, PruneSpec *spec) {
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(text).split(parts, ',', -1, false);
-  if (parts.empty()) return "--prune needs a SPEC (ffn:F, heads:F, 2:4)";
+  if (parts.empty()) return "--prune needs a SPEC (ffn:F, heads:F, magnitude:S, 2:4)";
   for (llvm::StringRef p : parts) {
     p = p.trim();
     if (p == "2:4") {
@@ -53,13 +55,13 @@ std::string parseSpec(const std::string &text, PruneSpec *spec) {
     }
     auto [kind, value] = p.split(':');
     double f = 0;
-    if (kind == "magnitude")
-      return "--prune=magnitude:S is not available: the runtime has no unstructured sparse kernel, so the zeros "
-             "would be stored and multiplied densely (no smaller, no faster); use 2:4, ffn:F or heads:F";
-    if ((kind != "ffn" && kind != "heads") || value.empty() || value.getAsDouble(f) || !(f > 0 && f < 1))
-      return "--prune entry '" + p.str() + "' must be ffn:F or heads:F with 0 < F < 1, or 2:4";
-    (kind == "ffn" ? spec->ffn : spec->heads) = f;
+    if ((kind != "ffn" && kind != "heads" && kind != "magnitude") || value.empty() || value.getAsDouble(f) ||
+        !(f > 0 && f < 1))
+      return "--prune entry '" + p.str() + "' must be ffn:F, heads:F or magnitude:S with 0 < F, S < 1, or 2:4";
+    (kind == "ffn" ? spec->ffn : kind == "heads" ? spec->heads : spec->magnitude) = f;
   }
+  if (spec->sp24 && spec->magnitude > 0)
+    return "--prune: 2:4 and magnitude:S both choose which weights of a matrix to zero; give one of them";
   return "";
 }
 
@@ -290,17 +292,18 @@ std::string scoreHeadsByLoss(ModuleOp module, const CompileOptions &options, con
   return "";
 }
 
-// SparseGPT-style 2:4 with --calibration-data: every weight slm-prune-24 will take (the same
-// sp24Blocker) is pruned to 2:4 here, each zeroed weight's error pushed onto the input rows not yet
-// visited through H = X^T X of the matmul's calibration inputs (measured on the model as the
-// structured passes left it), and marked so the pass packs it as is. A matmul whose H cannot be
-// factored, or a transposed weight, keeps magnitude 2:4.
-std::string compensate24(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets) {
+// SparseGPT with --calibration-data, 2:4 or unstructured (magnitude > 0: that fraction): every weight
+// slm-prune-24 / slm-prune-magnitude will take (the same blockers) is pruned here, each zeroed
+// weight's error pushed onto the input rows not yet visited through H = X^T X of the matmul's
+// calibration inputs (measured on the model as the structured passes left it), and marked so the
+// pass keeps its zeros. A matmul whose H cannot be factored, or a transposed weight, keeps magnitude.
+std::string compensateSparse(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
+                             double magnitude) {
   dropActivationStatistics(module); // leftovers of the structured passes
   SmallVector<Operation *> ops;
   module.walk([&](slm::FusedMatMulOp op) {
     Weight w;
-    if (sp24Blocker(op, &w).empty() && !w.transB) ops.push_back(op);
+    if ((magnitude > 0 ? magnitudeBlocker(op, &w) : sp24Blocker(op, &w)).empty() && !w.transB) ops.push_back(op);
   });
   if (ops.empty()) return "";
   std::vector<Outputs> runs;
@@ -317,9 +320,12 @@ std::string compensate24(ModuleOp module, const CompileOptions &options, const s
     readWeight(mm, &w);
     std::vector<double> u;
     if (!inverseHessianFactor(runs, nOut + i, w.k, &u)) continue;
-    sparseGpt24(w.values.data(), w.k, w.n, u);
+    if (magnitude > 0)
+      sparseGptUnstructured(w.values.data(), w.k, w.n, magnitude, u);
+    else
+      sparseGpt24(w.values.data(), w.k, w.n, u);
     setWeight(mm, w.values);
-    mm->setAttr(kSp24CompensatedAttr, b.getUnitAttr());
+    mm->setAttr(magnitude > 0 ? kSparseCompensatedAttr : kSp24CompensatedAttr, b.getUnitAttr());
   }
   return "";
 }
@@ -347,8 +353,10 @@ template <typename T> T field(DictionaryAttr d, llvm::StringRef name) { return d
 
 std::string checkPruneOptions(const CompileOptions &o) {
   PruneSpec spec;
-  if (!o.prune.empty() && parseSpec(o.prune, &spec).empty() && spec.sp24 && !o.quantize.empty())
-    return "--prune=2:4 keeps float32 values (slm.matmul_sp24) and cannot be combined with --quantize yet";
+  if (!o.prune.empty() && parseSpec(o.prune, &spec).empty() && (spec.sp24 || spec.magnitude > 0) &&
+      o.quantMethod == "gptq")
+    return "--quant-method=gptq moves error onto the weights --prune=" + o.prune +
+           " zeroed, refilling them; use rtn or awq with it";
   if (o.prune.empty()) {
     if (o.pruneBiasCorrection) return "--prune-bias-correction needs --prune";
     if (!o.calibrationData.empty() && o.maxAccuracyDrop < 0 && o.quantize != "int8" && o.quantMethod == "rtn")
@@ -396,16 +404,28 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
     llvm::errs() << "slmc: error: " << options.input << ": pruning failed\n";
     return kExitRuntime;
   }
-  if (spec.sp24) {
+  if (spec.sp24 || spec.magnitude > 0) {
     if (!sets.empty())
-      if (std::string err = compensate24(module, options, sets); !err.empty()) {
+      if (std::string err = compensateSparse(module, options, sets, spec.magnitude); !err.empty()) {
         llvm::errs() << "slmc: error: --calibration-data " << options.calibrationData << ": " << err << "\n";
         return kExitBadInput;
       }
+    // With --quantize the zeros are written and the quantizer's weights keep them
+    // (slm-sparsify-a8 then stores an int8 matmul masked where that pays).
+    bool pack = options.quantize.empty();
     PassManager pm(module.getContext());
-    pm.addPass(createPrune24());
+    if (spec.sp24) {
+      Prune24Options o;
+      o.pack = pack;
+      pm.addPass(createPrune24(o));
+    } else {
+      PruneMagnitudeOptions o;
+      o.sparsity = spec.magnitude;
+      o.pack = pack;
+      pm.addPass(createPruneMagnitude(o));
+    }
     if (failed(pm.run(module))) {
-      llvm::errs() << "slmc: error: " << options.input << ": 2:4 pruning failed\n";
+      llvm::errs() << "slmc: error: " << options.input << ": " << (spec.sp24 ? "2:4" : "magnitude") << " pruning failed\n";
       return kExitRuntime;
     }
   }
@@ -457,7 +477,10 @@ void printPruneReport(ModuleOp module, llvm::raw_ostream &os) {
     if (field<BoolAttr>(d, "bias_corrected").getValue()) imp += "+bias";
     bool calibrated = module->getAttrOfType<DictionaryAttr>(kMetaAttr) &&
                       field<IntegerAttr>(module->getAttrOfType<DictionaryAttr>(kMetaAttr), "calibration_sets").getInt() > 0;
-    row(layer, kind, field<StringAttr>(d, "detail").str(), imp, std::to_string(b), std::to_string(f),
+    std::string detail = field<StringAttr>(d, "detail").str();
+    if (auto stored = field<StringAttr>(d, "stored"); stored && stored.getValue() != "sparse")
+      detail += " [" + stored.str() + "]";
+    row(layer, kind, detail, imp, std::to_string(b), std::to_string(f),
         err            ? llvm::formatv("{0:e2}", err.getValueAsDouble()).str()
         : !calibrated ? "n/a (no --calibration-data)"
                        : "- (per layer: ffn/heads only; model outputs below)");

@@ -95,8 +95,12 @@ int cmdCompile(int argc, char **argv) {
       "channels, heads:F fraction F of the attention heads (whole KV groups or the same count per group); 2:4 keeps "
       "two of every four weights along K in each matmul not producing a model output, the largest, or with "
       "--calibration-data chosen and compensated SparseGPT-style through X^T X "
-      "(slm.matmul_sp24: 0.56x the weight bytes, zeros skipped by the AVX-512 kernel; float32, not with --quantize). "
-      "magnitude:S is refused (no unstructured sparse kernel: zeros would be stored and run densely)")(
+      "(slm.matmul_sp24: 0.56x the weight bytes, zeros skipped by the AVX-512 kernel). magnitude:S zeroes fraction S "
+      "of each such matmul's weights in every column, the smallest, or with --calibration-data SparseGPT-style, and "
+      "stores it masked (slm.matmul_sparse: (1-S) of the bytes plus 1/32) when S >= 0.3, below which the masked "
+      "kernel is not faster than dense: then the zeros stay dense and the report says it was not worth it. "
+      "With --quantize the zeros go into the quantized weights (w8a8/w4a8: stored masked where that is smaller; "
+      "see the report)")(
       "calibration-data", po::value(&opt.calibrationData),
       "folder of <input>.npy files, or of one such folder per input set: pruning importance from activations "
       "(run through the runtime on this host) and the pruned model's error against the unpruned one")(

@@ -31,4 +31,7 @@ inline constexpr const char *kHeadLossAttr = "slm.head_loss";
 // Unit attribute on a fused_matmul whose weight `slmc compile --calibration-data` already pruned to
 // 2:4 with error compensation (sparseGpt24): slm-prune-24 packs it as is and reports the method.
 inline constexpr const char *kSp24CompensatedAttr = "slm.sp24_compensated";
+// Unit attribute on a fused_matmul whose weight `slmc compile --calibration-data` already pruned
+// unstructured with error compensation (sparseGptUnstructured): slm-prune-magnitude keeps its zeros.
+inline constexpr const char *kSparseCompensatedAttr = "slm.sparse_compensated";
 } // namespace slmc

@@ -108,6 +108,43 @@ def Prune24 : Pass<"slm-prune-24", "mlir::ModuleOp"> {
     ```
     Each matmul is recorded in the module's `slm.prune_report` (kind "2:4").
   }];
+  let options = [
+    Option<"pack", "pack", "bool", "true",
+           "Pack into slm.matmul_sp24; false only zeroes the weights (a quantizer follows and stores them)">
+  ];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
+def PruneMagnitude : Pass<"slm-prune-magnitude", "mlir::ModuleOp"> {
+  let summary = "Unstructured sparsity: zero the smallest weights, run as slm.matmul_sparse where that pays";
+  let description = [{
+    Every `slm.fused_matmul` with a constant float32 weight loses, in each output column, the
+    round(sparsity * K) weights of smallest |w|. With `slm.sparse_compensated` (set by
+    `slmc compile --calibration-data`, which has already pruned the weight with SparseGPT-style
+    error compensation) its zeros are taken as they are.
+
+    With `pack`, a weight becomes `slm.matmul_sparse` (targets/common/sparse_f32.h: per k and
+    16 columns a bitmask, the nonzeros compressed) when its zeros are at least `min-sparsity` of
+    it and the masked form is smaller than dense; otherwise it stays a dense fused_matmul with
+    the zeros in it, and the report says it was not worth it. Without `pack` (a quantizer
+    follows, and slm-sparsify-a8 decides) only the zeros are written.
+
+    Left alone and reported: a matmul whose result is a function result (an LM head) and one
+    whose weight is not a constant float32 matrix.
+
+    Before / after:
+    ```mlir
+    %y = "slm.fused_matmul"(%x, %w) : (tensor<1x?x64xf32>, tensor<64x128xf32>) -> tensor<1x?x128xf32>
+    %y = "slm.matmul_sparse"(%x, %v, %m, %o) {k = 64 : i64, n = 128 : i64, ...} : (...) -> tensor<1x?x128xf32>
+    ```
+    Each matmul is recorded in the module's `slm.prune_report` (kind "magnitude").
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "double", "0.5", "Fraction of each column's weights to zero (0..1)">,
+    Option<"pack", "pack", "bool", "true", "Store as slm.matmul_sparse where that pays">,
+    Option<"minSparsity", "min-sparsity", "double", "0.3",
+           "Below this fraction of zeros the masked form is not faster than dense: stay dense">
+  ];
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 

@@ -259,10 +259,15 @@ void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const 
                   w.transB ? ArrayRef<int64_t>{w.n, k2} : ArrayRef<int64_t>{k2, w.n}, out);
 }
 
-std::string sp24Blocker(slm::FusedMatMulOp op, Weight *w) {
+std::string magnitudeBlocker(slm::FusedMatMulOp op, Weight *w) {
   if (!readWeight(op, w)) return "no constant float32 weight";
   for (Operation *user : op.getOutput().getUsers())
     if (isa<func::ReturnOp>(user)) return "its result is a model output (e.g. the LM head): left dense";
+  return "";
+}
+
+std::string sp24Blocker(slm::FusedMatMulOp op, Weight *w) {
+  if (std::string why = magnitudeBlocker(op, w); !why.empty()) return why;
   if (w->k < 16) return llvm::formatv("K = {0} is below one 16-wide step", w->k).str();
   // 64-column panels and 16-row steps: a narrow matrix can come out larger than dense.
   if (sp24Bytes(w->k, w->n) >= w->k * w->n * 4)
@@ -270,6 +275,38 @@ std::string sp24Blocker(slm::FusedMatMulOp op, Weight *w) {
                          sp24Bytes(w->k, w->n), w->k * w->n * 4)
         .str();
   return "";
+}
+
+std::string matmulLayerName(slm::FusedMatMulOp op, const Weight &w) {
+  if (auto n = op->getAttrOfType<StringAttr>(slm::kNodeNameAttr)) return n.str();
+  if (slm::ConstantOp c = w.constant)
+    if (auto n = c.getName()) return n->str();
+  return op->getName().getStringRef().str();
+}
+
+void replaceWithSparseMatMul(slm::FusedMatMulOp op, const Weight &w, llvm::StringRef opName, ValueRange weights) {
+  OpBuilder ob(op);
+  OperationState st(op.getLoc(), opName);
+  st.addOperands(op.getA());
+  st.addOperands(weights);
+  SmallVector<int32_t> seg(1 + weights.size(), 1);
+  for (Value e : {op.getBias(), op.getMul(), op.getResidual()}) {
+    seg.push_back(e ? 1 : 0);
+    if (e) st.addOperands(e);
+  }
+  st.addAttribute("operandSegmentSizes", ob.getDenseI32ArrayAttr(seg));
+  st.addAttribute("k", ob.getI64IntegerAttr(w.k));
+  st.addAttribute("n", ob.getI64IntegerAttr(w.n));
+  for (const char *name : {"activation", "clip_min", "clip_max"})
+    if (Attribute a = op->getAttr(name)) st.addAttribute(name, a);
+  // Discardable attributes (node name, pruning site tags) go along.
+  for (NamedAttribute a : op->getDiscardableAttrs()) st.addAttribute(a.getName(), a.getValue());
+  st.addTypes(op.getOutput().getType());
+  Operation *sparse = ob.create(st);
+  op.getOutput().replaceAllUsesWith(sparse->getResult(0));
+  slm::ConstantOp old = w.constant;
+  op->erase();
+  if (old && old->use_empty()) old->erase();
 }
 
 void setWeight(slm::FusedMatMulOp op, const std::vector<float> &values) {

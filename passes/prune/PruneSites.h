@@ -69,11 +69,20 @@ void sliceOutputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep);
 // input, K entries) the removed channels' mean contribution is added to the bias (created if absent).
 void sliceInputs(slm::FusedMatMulOp op, const std::vector<int64_t> &keep, const std::vector<float> *meanIn);
 
+// Why slm-prune-magnitude leaves `op` alone, or "" when it takes it: no constant float32 weight, or
+// its result is a model output (an LM head). *w holds the weight when it could be read.
+std::string magnitudeBlocker(slm::FusedMatMulOp op, Weight *w);
 // Why slm-prune-24 leaves `op` dense, or "" when it takes it: no constant float32 weight, its
 // result is a model output (an LM head), K below 16, or a 2:4 form no smaller than dense. *w holds
 // the weight when it could be read.
 std::string sp24Blocker(slm::FusedMatMulOp op, Weight *w);
 
+// The name a report row gives op: its node name, else its weight constant's, else the op name.
+std::string matmulLayerName(slm::FusedMatMulOp op, const Weight &w);
+// Replaces op by a sparse matmul `opName` (slm.matmul_sp24, slm.matmul_sparse) whose operands are
+// op's input, `weights`, then op's epilogue operands (bias, mul, residual), with k/n, op's
+// activation/clip attributes and its discardable attributes; erases op and, when unused, its weight.
+void replaceWithSparseMatMul(slm::FusedMatMulOp op, const Weight &w, llvm::StringRef opName, mlir::ValueRange weights);
 // Replaces op's constant weight by `values` (same shape and layout as readWeight's).
 void setWeight(slm::FusedMatMulOp op, const std::vector<float> &values);
 

@@ -44,6 +44,20 @@ Sp24Packed packSp24(const float *w, int64_t k, int64_t n, bool transB, const flo
   return s;
 }
 
+std::vector<float> unpackSp24(const Sp24Packed &s, int64_t k, int64_t n, bool transB) {
+  std::vector<float> w(size_t(k * n), 0.0f);
+  int64_t groups = s.kp / 4;
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t base = (col / 64) * groups + g, c = col % 64;
+      uint8_t idx = s.indices[size_t(base * 64 + c)];
+      int64_t rows[2] = {4 * g + (idx & 3), 4 * g + (idx >> 4 & 3)};
+      for (int j = 0; j < 2; ++j)
+        if (rows[j] < k) w[size_t(transB ? col * k + rows[j] : rows[j] * n + col)] = s.values[size_t(base * 128 + 64 * j + c)];
+    }
+  return w;
+}
+
 void sparseGpt24(float *w, int64_t k, int64_t n, const std::vector<double> &u) {
   std::vector<uint8_t> drop(static_cast<size_t>(n)); // per column: bit i = row g0 + i is zeroed
   std::vector<double> err(static_cast<size_t>(n));

@@ -19,6 +19,9 @@ struct Sp24Packed {
 // two highest scores |w| * actScale[k] (actScale null: |w|), ties to the lower k.
 Sp24Packed packSp24(const float *w, int64_t k, int64_t n, bool transB, const float *actScale);
 
+// The weight packSp24 kept, in w's layout ([K, N], or [N, K] when transB): the dropped ones zero.
+std::vector<float> unpackSp24(const Sp24Packed &s, int64_t k, int64_t n, bool transB);
+
 // SparseGPT-style 2:4 of w ([K, N] row-major, y = x @ w), in place: visiting the input rows in
 // order, in each group of four rows the two with the smallest w^2 / U[r][r]^2 of each column are
 // zeroed (max(0, live - 2) of a partial last group, ties dropping the higher row), and each zeroed

@@ -7,6 +7,7 @@
 #include "core/code_segment.h"
 #include "core/cpu_features.h"
 #include "elementwise_steps.h"
+#include "sparse_f32.h"
 #include "slm_kernel_abi.h"
 
 #include <algorithm>
@@ -230,6 +231,40 @@ slm_status_t decode_indices(Loader &L, const flatbuffers::Vector<int32_t> *v, st
   return SLM_OK;
 }
 
+// slm.matmul_sparse's kernels walk the value stream by the masks' popcounts and trust the offsets:
+// the masks, offsets and values must be constants of the layout's shapes, and every panel's offsets
+// must match its masks (targets/common/sparse_f32.h).
+slm_status_t check_sparse_layout(Loader &L, const OpDesc *op) {
+  auto bad = [&](const char *why) {
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (slm.matmul_sparse): %s", L.path,
+                     op->name.c_str(), why);
+  };
+  int64_t k = op->attr_list.get_int("k", 0), n = op->attr_list.get_int("n", 0);
+  if (k <= 0 || n <= 0 || k > (int64_t(1) << 40) || n > (int64_t(1) << 40)) return bad("bad k/n attributes");
+  if (op->inputs.size() < 4) return bad("needs values, masks and offsets");
+  const TensorDesc *t[3];
+  for (int i = 0; i < 3; ++i) {
+    int idx = op->inputs[size_t(i + 1)];
+    if (idx < 0 || L.m->tensors[idx].storage != kStorageConstant) return bad("values, masks and offsets must be constants");
+    t[i] = &L.m->tensors[idx];
+  }
+  int64_t panels = (n + 63) / 64;
+  const TensorDesc &v = *t[0], &m = *t[1], &o = *t[2];
+  if (v.dtype != kF32 || v.rank != 1) return bad("values must be a float32 vector");
+  if (m.dtype != kU16 || m.rank != 2 || m.max_dims[0] != panels || m.max_dims[1] != k * 4)
+    return bad("masks must be uint16 [ceil(n / 64), k * 4]");
+  if (o.dtype != kI64 || o.rank != 1 || o.max_dims[0] != panels + 1) return bad("offsets must be int64 [ceil(n / 64) + 1]");
+  int64_t first = slm_masked_layout_bad_unit(static_cast<const uint8_t *>(m.constant_data), k * 8,
+                                             static_cast<const int64_t *>(o.constant_data), panels, v.max_dims[0]);
+  if (first >= 0) {
+    char why[160];
+    std::snprintf(why, sizeof why, "offsets of panel %lld do not match its masks' nonzeros (or the value count)",
+                  (long long)first);
+    return bad(why);
+  }
+  return SLM_OK;
+}
+
 slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   op->name = o->name() ? o->name()->str() : "op#" + std::to_string(index);
   if (!o->kind())
@@ -303,6 +338,8 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
       return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (%s): %s", L.path, op->name.c_str(),
                        key.c_str(), why);
   }
+  if (key == "slm.matmul_sparse")
+    if ((st = check_sparse_layout(L, op)) != SLM_OK) return st;
   if (provider) return prepare_provider_op(L.path, L.m, provider, op);
   return SLM_OK;
 }

@@ -154,7 +154,7 @@ SLM_DECLARE_KERNEL_TABLE(kNormKernels)
 SLM_DECLARE_KERNEL_TABLE(kMiscKernels)
 SLM_DECLARE_KERNEL_TABLE(kFusedKernels) // slm's own ops, keys "slm.<name>"
 SLM_DECLARE_KERNEL_TABLE(kQuantKernels) // slm's quantized ops (slm.matmul_wq, slm.gather_wq)
-SLM_DECLARE_KERNEL_TABLE(kSparseKernels) // slm's sparse ops (slm.matmul_sp24)
+SLM_DECLARE_KERNEL_TABLE(kSparseKernels) // slm's sparse ops (slm.matmul_sp24, slm.matmul_sparse)
 SLM_DECLARE_KERNEL_TABLE(kElementwiseChainKernels) // slm.elementwise (a fused elementwise chain)
 
 } // namespace slm

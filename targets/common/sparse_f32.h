@@ -38,6 +38,22 @@ typedef struct slm_sparse_f32_args {
   int64_t panel_begin, panel_end;
 } slm_sparse_f32_args_t;
 
+/* The loader's check of a masked layout (this one, or slm.matmul_a8_sparse's): `units` runs of
+ * `unit_mask_bytes` mask bytes each; unit u's values must be [offsets[u], offsets[u + 1]), as many as
+ * its masks' set bits, and offsets[units] must be `values`. Returns the first bad unit, or -1. */
+static inline int64_t slm_masked_layout_bad_unit(const uint8_t *masks, int64_t unit_mask_bytes, const int64_t *offsets,
+                                                 int64_t units, int64_t values) {
+  if (offsets[0] != 0) return 0;
+  for (int64_t u = 0; u < units; ++u) {
+    const uint8_t *m = masks + u * unit_mask_bytes;
+    int64_t bits = 0;
+    for (int64_t i = 0; i < unit_mask_bytes; ++i) bits += __builtin_popcount(m[i]);
+    /* offsets[u] is checked by the step before, so the subtraction cannot overflow */
+    if (offsets[u + 1] < offsets[u] || offsets[u + 1] - offsets[u] != bits) return u;
+  }
+  return offsets[units] == values ? -1 : units;
+}
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
