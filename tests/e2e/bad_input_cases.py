@@ -241,7 +241,7 @@ class Driver:
         self.work = os.path.abspath(args.work)
         self._cnn_slm = None
         self._llama_slm = None
-        self._sp24_slm = None
+        self._pruned_slm = {}
         self.flatc = args.flatc or shutil.which("flatc")
         self.schema = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                    "runtime", "schema", "slm.fbs")
@@ -279,20 +279,21 @@ class Driver:
                                               dims=("seq=16", "past=16"))
         return self._llama_slm
 
-    def sp24_slm(self):
-        if self._sp24_slm is None:
+    def pruned_slm(self, spec):
+        """tiny_llama compiled with --prune=spec (2:4: slm.matmul_sp24; magnitude:S: slm.matmul_sparse)."""
+        if spec not in self._pruned_slm:
             d = os.path.join(self.work, "setup")
             os.makedirs(d, exist_ok=True)
-            out = os.path.join(d, "tiny_llama_sp24.slm")
+            out = os.path.join(d, "tiny_llama_" + re.sub(r"[^a-z0-9]", "_", spec) + ".slm")
             if os.path.exists(out):
                 os.remove(out)
             cmd = [self.slmc, "compile", self.model("tiny_llama.onnx"), "--target=x86_64", "-o", out,
-                   "--prune=2:4", "--dim", "seq=16", "--dim", "past=16"]
+                   "--prune=" + spec, "--dim", "seq=16", "--dim", "past=16"]
             p = run_cmd(cmd)
             if p.returncode != 0 or not os.path.isfile(out):
                 raise ScenarioError(f"setup: '{' '.join(cmd)}' failed with exit code {p.returncode}: {short(p.stderr)}")
-            self._sp24_slm = out
-        return self._sp24_slm
+            self._pruned_slm[spec] = out
+        return self._pruned_slm[spec]
 
     def cnn_input(self, d, arr=None, fname="input.npy"):
         os.makedirs(d, exist_ok=True)
@@ -589,10 +590,41 @@ class Driver:
         def edit(doc):
             op = next(o for o in doc["graph"]["ops"] if o.get("kind") == "matmul_sp24")
             next(a for a in op["attrs"] if a["name"] == "n")["i"] += 64
-        d, slm = self.edit_artifact(name, edit, src=self.sp24_slm())
+        d, slm = self.edit_artifact(name, edit, src=self.pruned_slm("2:4"))
         inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
         out = fresh_dir(os.path.join(d, "out"))
         self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm", "matmul_sp24", "values must be"])
+
+    def s_hostile_slm_sparse_masks(self, name):
+        # An unstructured sparse matmul whose masks claim one more nonzero than its panel's offsets
+        # hold: the kernels walk the value stream by the masks, so the loader refuses it by name.
+        state = {}
+
+        def edit(doc):
+            t = next(t for t in doc["graph"]["tensors"] if t.get("name", "").endswith(".sparse_masks"))
+            state["offset"] = int(t["segment_offset"])
+
+        def raw_edit(data):
+            seg = (int.from_bytes(data[:4], "little") + 4 + 63) // 64 * 64
+            for i in range(seg + state["offset"], len(data)):  # the first mask byte with a clear bit
+                if data[i] != 0xFF:
+                    data[i] |= (~data[i] & 0xFF) & -(~data[i] & 0xFF)
+                    return
+        d, slm = self.edit_artifact(name, edit, raw_edit, src=self.pruned_slm("magnitude:0.5"))
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", slm, ["--input-dir", inp], out,
+                         ["hostile.slm", "matmul_sparse", "offsets of panel 0 do not match its masks"])
+
+    def s_hostile_slm_sparse_shape(self, name):
+        # The same with k grown past the masks' rows: refused by the layout's shapes.
+        def edit(doc):
+            op = next(o for o in doc["graph"]["ops"] if o.get("kind") == "matmul_sparse")
+            next(a for a in op["attrs"] if a["name"] == "k")["i"] += 16
+        d, slm = self.edit_artifact(name, edit, src=self.pruned_slm("magnitude:0.5"))
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm", "matmul_sparse", "masks must be"])
 
     def s_hostile_slm_control(self, name):
         # Control: the JSON round trip without an edit gives an artifact that runs.
@@ -784,6 +816,8 @@ SCENARIOS = [
     "hostile_slm_header_claims_more",
     "hostile_slm_state_written_by_conv",
     "hostile_slm_sp24_layout",
+    "hostile_slm_sparse_masks",
+    "hostile_slm_sparse_shape",
     "hostile_slm_state_not_a_cache",
     "hostile_slm_elementwise_unknown_step",
     "hostile_slm_elementwise_arg_out_of_range",

@@ -94,6 +94,8 @@ def artifact_seeds(slmc, models, out):
                          ["--dim", "seq=4", "--dim", "past=4", "--quantize=w4a8"])  # group activation scales
     made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_sp24.slm"),
                          ["--dim", "seq=4", "--dim", "past=4", "--prune=2:4"])  # slm.matmul_sp24
+    made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_sparse.slm"),
+                         ["--dim", "seq=4", "--dim", "past=4", "--prune=magnitude:0.6"])  # slm.matmul_sparse
     for t in ARTIFACT_NODE_TESTS:
         model = os.path.join(NODE_TESTS, t, "model.onnx")
         if os.path.isfile(model):
