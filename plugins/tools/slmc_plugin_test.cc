@@ -392,11 +392,64 @@ Case genMatMulSp24(std::mt19937 &rng) {
   return c;
 }
 
+// slm.matmul_sparse: float activations times an unstructured sparse weight stored masked
+// (targets/common/sparse_f32.h): per k and 16 columns a random mask at a random density (from a
+// few nonzeros to all), the offsets they imply, values ~N(0, 2/(density K)), and the fused_matmul
+// epilogue. N tails leave padding columns' mask bits clear, as the packer does.
+Case genMatMulSparse(std::mt19937 &rng) {
+  Case c;
+  static const char *const acts[] = {"", "relu", "silu"};
+  int64_t m = pick(rng, {1, 2, 4, 5, 9}, 1, 12), k = pick(rng, {1, 15, 16, 17, 64, 100}, 1, 200),
+          n = pick(rng, {1, 15, 16, 64, 65, 130}, 1, 200);
+  int64_t panels = (n + 63) / 64;
+  static const double kDensity[] = {0.05, 0.3, 0.5, 0.9, 1.0};
+  double density = kDensity[std::uniform_int_distribution<int>(0, 4)(rng)];
+  bool bias = std::uniform_int_distribution<int>(0, 1)(rng), res = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+  std::string act = acts[std::uniform_int_distribution<int>(0, 2)(rng)];
+  std::bernoulli_distribution keep(density);
+  std::vector<uint16_t> masks(size_t(panels * k * 4), 0);
+  std::vector<int64_t> offsets(size_t(panels + 1), 0);
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t count = 0;
+    for (int64_t i = 0; i < k * 4; ++i) {
+      uint16_t bits = 0;
+      for (int c16 = 0; c16 < 16; ++c16)
+        if (64 * p + 16 * (i % 4) + c16 < n && keep(rng)) bits = uint16_t(bits | 1u << c16);
+      masks[size_t(p * k * 4 + i)] = bits;
+      count += __builtin_popcount(bits);
+    }
+    offsets[size_t(p + 1)] = offsets[size_t(p)] + count;
+  }
+  if (offsets.back() == 0) { // at least one value: a zero-sized constant is not a case worth the plumbing
+    masks[0] = 1;
+    for (int64_t p = 1; p <= panels; ++p) offsets[size_t(p)] += 1;
+  }
+  addInput(c, rng, {m, k}, false);
+  addBytes(c, rng, slm::kF32, {offsets.back()});
+  std::normal_distribution<float> nd(0.0f, std::sqrt(2.0f / float(std::max<double>(1.0, density * double(k)))));
+  for (float *v = reinterpret_cast<float *>(c.storage.back().data()), *e = v + offsets.back(); v < e; ++v) *v = nd(rng);
+  addBytes(c, rng, slm::kU16, {panels, k * 4});
+  std::memcpy(c.storage.back().data(), masks.data(), masks.size() * 2);
+  addBytes(c, rng, slm::kI64, {panels + 1});
+  std::memcpy(c.storage.back().data(), offsets.data(), offsets.size() * 8);
+  addInput(c, rng, {n}, true, bias);
+  addInput(c, rng, {m, n}, false, false);
+  addInput(c, rng, {m, n}, false, res);
+  while (!c.present.back()) c.inputs.pop_back(), c.present.pop_back(), c.constant.pop_back(), c.storage.pop_back();
+  addIntAttr(c, "k", k);
+  addIntAttr(c, "n", n);
+  if (!act.empty()) addStringAttr(c, "activation", act);
+  c.desc = "a [" + std::to_string(m) + "," + std::to_string(k) + "] n " + std::to_string(n) + " sparse density " +
+           std::to_string(density) + (bias ? " bias" : "") + (res ? " residual" : "") + " act '" + act + "'";
+  finalize(c);
+  return c;
+}
+
 const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
   static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
       {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}, {"slm.matmul_wq", genMatMulWq},
       {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}, {"slm.matmul_hw", genMatMulHw},
-      {"slm.matmul_sp24", genMatMulSp24}, {"slm.attention", genAttention}};
+      {"slm.matmul_sp24", genMatMulSp24}, {"slm.matmul_sparse", genMatMulSparse}, {"slm.attention", genAttention}};
   return g;
 }
 
