@@ -84,9 +84,9 @@ TEST(SparseF32Avx512, MatchesDenseOverSparsitiesAndTails) {
 
 TEST(SparseF32Avx512, MatchesDenseOnAnFfnSizedLayer) {
   if (!cpuHasAvx512()) GTEST_SKIP() << "CPU lacks AVX-512";
-  for (int64_t m : {1, 6}) {
+  for (int64_t m : {1, 6, 33, 40}) { // 33, 40: the staged prefill path, K over several chunks
     SCOPED_TRACE(testing::Message() << "M=" << m);
-    Problem p = makeProblem(m, 960, 130, 0.5, 11);
+    Problem p = makeProblem(m, 960, 130, 0.5, unsigned(11 + m));
     slmc::SparsePacked sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
     expectMatchesDense(p, runKernel(p, sp, 0, sp.panels), 0, sp.panels);
   }
@@ -94,11 +94,13 @@ TEST(SparseF32Avx512, MatchesDenseOnAnFfnSizedLayer) {
 
 TEST(SparseF32Avx512, WritesOnlyItsPanels) {
   if (!cpuHasAvx512()) GTEST_SKIP() << "CPU lacks AVX-512";
-  Problem p = makeProblem(5, 33, 200, 0.5, 21); // 4 panels, the last one 8 columns wide
-  slmc::SparsePacked sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
-  for (auto [p0, p1] : {std::pair<int64_t, int64_t>{1, 3}, {3, 4}, {0, 1}, {2, 2}}) {
-    SCOPED_TRACE(testing::Message() << "panels [" << p0 << ", " << p1 << ")");
-    expectMatchesDense(p, runKernel(p, sp, p0, p1), p0, p1);
+  for (int64_t m : {5, 35}) {
+    Problem p = makeProblem(m, 70, 200, 0.5, unsigned(21 + m)); // 4 panels, the last one 8 columns wide
+    slmc::SparsePacked sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
+    for (auto [p0, p1] : {std::pair<int64_t, int64_t>{1, 3}, {3, 4}, {0, 1}, {2, 2}}) {
+      SCOPED_TRACE(testing::Message() << "M=" << m << " panels [" << p0 << ", " << p1 << ")");
+      expectMatchesDense(p, runKernel(p, sp, p0, p1), p0, p1);
+    }
   }
 }
 
