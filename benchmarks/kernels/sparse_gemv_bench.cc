@@ -11,8 +11,8 @@
 // "cold": a ring of copies larger than the 32 MiB L3, as when every layer's weights stream from
 // DRAM (decode of any real model); "hot": one cache-resident matrix. Single thread.
 #include "gemm_f32.h"
-#include "passes/prune/SparsePack.h"
 #include "passes/prune/Sp24Pack.h"
+#include "passes/prune/SparsePack.h"
 #include "sp24_f32.h"
 #include "sparse_f32.h"
 
@@ -33,14 +33,16 @@ std::vector<float> randomMatrix(int64_t k, int64_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.0f, 0.02f);
   std::vector<float> w(size_t(k * n));
-  for (float &v : w) v = d(rng);
+  for (float &v : w)
+    v = d(rng);
   return w;
 }
 
 std::vector<float> panelPack(const std::vector<float> &w, int64_t k, int64_t n) {
   std::vector<float> p(size_t((n + kPanel - 1) / kPanel * k * kPanel), 0.0f);
   for (int64_t c = 0; c < n; ++c)
-    for (int64_t r = 0; r < k; ++r) p[size_t(((c / kPanel) * k + r) * kPanel + c % kPanel)] = w[size_t(r * n + c)];
+    for (int64_t r = 0; r < k; ++r)
+      p[size_t(((c / kPanel) * k + r) * kPanel + c % kPanel)] = w[size_t(r * n + c)];
   return p;
 }
 
@@ -74,7 +76,8 @@ void check(int64_t m, int64_t k, int64_t n, double s) {
   std::vector<float> x(size_t(m * k)), y0(size_t(m * n)), y1(y0);
   std::mt19937 rng(3);
   std::normal_distribution<float> d;
-  for (float &v : x) v = d(rng);
+  for (float &v : x)
+    v = d(rng);
   densePanels(x.data(), m, panelPack(w, k, n).data(), y0.data(), k, n);
   sparse(x.data(), m, slmc::packSparse(w.data(), k, n, false), y1.data(), k, n);
   for (size_t i = 0; i < y0.size(); ++i)
@@ -85,7 +88,9 @@ void check(int64_t m, int64_t k, int64_t n, double s) {
 }
 
 // Copies in the ring: enough that the ring exceeds a 32 MiB L3 several times over.
-int64_t ringSize(int64_t bytesPerCopy, bool cold) { return cold ? std::max<int64_t>(2, (256 << 20) / bytesPerCopy) : 1; }
+int64_t ringSize(int64_t bytesPerCopy, bool cold) {
+  return cold ? std::max<int64_t>(2, (256 << 20) / bytesPerCopy) : 1;
+}
 
 // The last ring built, kept across the repetitions of one benchmark (building a cold ring of
 // pruned copies takes seconds).
@@ -115,8 +120,8 @@ void timeRing(benchmark::State &state, Make make, Bytes bytesOf, Run run) {
     run(x.data(), m, ring.copies[i++ % ring.copies.size()], y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GB/s"] =
-      benchmark::Counter(double(ring.bytes), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GB/s"] = benchmark::Counter(double(ring.bytes), benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
   state.counters["MB"] = double(ring.bytes) / 1e6;
 }
 
@@ -125,7 +130,9 @@ void BM_DensePanel(benchmark::State &state) {
   timeRing<std::vector<float>>(
       state, [k, n](const std::vector<float> &w) { return panelPack(w, k, n); },
       [](const std::vector<float> &w) { return int64_t(w.size() * 4); },
-      [k, n](const float *x, int64_t m, const std::vector<float> &w, float *y) { densePanels(x, m, w.data(), y, k, n); });
+      [k, n](const float *x, int64_t m, const std::vector<float> &w, float *y) {
+        densePanels(x, m, w.data(), y, k, n);
+      });
 }
 
 void BM_Sparse(benchmark::State &state) {
@@ -152,7 +159,8 @@ void BM_Sparse24(benchmark::State &state) {
 void Shapes(benchmark::internal::Benchmark *b, std::vector<int64_t> sparsities) {
   for (auto [k, n] : {std::pair<int64_t, int64_t>{960, 2560}, {2560, 960}})
     for (auto [m, cold] : {std::pair<int64_t, int64_t>{1, 0}, {1, 1}, {16, 1}, {64, 1}})
-      for (int64_t s : sparsities) b->Args({k, n, m, cold, s});
+      for (int64_t s : sparsities)
+        b->Args({k, n, m, cold, s});
   b->ArgNames({"K", "N", "M", "cold", "S"});
 }
 

@@ -1,4 +1,5 @@
-/* sparse-f32-avx512f.c — slm.matmul_sparse on AVX-512: unstructured sparse fp32 weights, each block's nonzeros expanded into a register by its mask (targets/common/sparse_f32.h). */
+/* sparse-f32-avx512f.c — slm.matmul_sparse on AVX-512: unstructured sparse fp32 weights, each block's nonzeros expanded
+ * into a register by its mask (targets/common/sparse_f32.h). */
 #include "sparse_f32.h"
 
 #include <immintrin.h>
@@ -40,7 +41,8 @@ static void panel_row(const slm_sparse_f32_args_t *p, int64_t m, int64_t pn) {
   const float *src = p->values + p->offsets[pn], *x = p->A + m * p->lda;
   const uint16_t *mk = p->masks + pn * p->K * 4;
   __m512 acc0[4], acc1[4];
-  for (int b = 0; b < 4; ++b) acc0[b] = acc1[b] = _mm512_setzero_ps();
+  for (int b = 0; b < 4; ++b)
+    acc0[b] = acc1[b] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 2 <= p->K; k += 2) {
     expanded_t e0, e1;
@@ -56,9 +58,11 @@ static void panel_row(const slm_sparse_f32_args_t *p, int64_t m, int64_t pn) {
     expanded_t e;
     expand_k(mk + k * 4, src, &e);
     __m512 xk = _mm512_set1_ps(x[k]);
-    for (int b = 0; b < 4; ++b) acc0[b] = _mm512_fmadd_ps(e.v[b], xk, acc0[b]);
+    for (int b = 0; b < 4; ++b)
+      acc0[b] = _mm512_fmadd_ps(e.v[b], xk, acc0[b]);
   }
-  for (int b = 0; b < 4; ++b) acc0[b] = _mm512_add_ps(acc0[b], acc1[b]);
+  for (int b = 0; b < 4; ++b)
+    acc0[b] = _mm512_add_ps(acc0[b], acc1[b]);
   store_row(p, m, pn, acc0);
 }
 
@@ -70,16 +74,19 @@ static inline __attribute__((always_inline)) void panel_rows(const slm_sparse_f3
   const uint16_t *mk = p->masks + pn * p->K * 4;
   __m512 acc[4][4];
   for (int r = 0; r < MR; ++r)
-    for (int b = 0; b < 4; ++b) acc[r][b] = _mm512_setzero_ps();
+    for (int b = 0; b < 4; ++b)
+      acc[r][b] = _mm512_setzero_ps();
   for (int64_t k = 0; k < p->K; ++k) {
     expanded_t e;
     src = expand_k(mk + k * 4, src, &e);
     for (int r = 0; r < MR; ++r) {
       __m512 xr = _mm512_set1_ps(x[r * p->lda + k]);
-      for (int b = 0; b < 4; ++b) acc[r][b] = _mm512_fmadd_ps(e.v[b], xr, acc[r][b]);
+      for (int b = 0; b < 4; ++b)
+        acc[r][b] = _mm512_fmadd_ps(e.v[b], xr, acc[r][b]);
     }
   }
-  for (int r = 0; r < MR; ++r) store_row(p, m + r, pn, acc[r]);
+  for (int r = 0; r < MR; ++r)
+    store_row(p, m + r, pn, acc[r]);
 }
 
 /* Prefill: a panel's nonzeros are expanded once per chunk of KC k into a dense [KC, 64] block on
@@ -95,8 +102,8 @@ static inline __attribute__((always_inline)) void staged_rows(const slm_sparse_f
   for (int r = 0; r < MR; ++r)
     for (int b = 0; b < 4; ++b) {
       int64_t col = pn * 64 + b * 16;
-      acc[r][b] = k0 == 0 ? _mm512_setzero_ps()
-                          : _mm512_maskz_loadu_ps(tail_mask(p->N - col), p->C + (m + r) * p->ldc + col);
+      acc[r][b] =
+          k0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(tail_mask(p->N - col), p->C + (m + r) * p->ldc + col);
     }
   for (int64_t k = 0; k < kc; ++k) {
     const float *w = stage + k * 64;
@@ -110,7 +117,8 @@ static inline __attribute__((always_inline)) void staged_rows(const slm_sparse_f
       acc[r][3] = _mm512_fmadd_ps(w3, xr, acc[r][3]);
     }
   }
-  for (int r = 0; r < MR; ++r) store_row(p, m + r, pn, acc[r]);
+  for (int r = 0; r < MR; ++r)
+    store_row(p, m + r, pn, acc[r]);
 }
 
 static void panel_staged(const slm_sparse_f32_args_t *p, int64_t pn) {
@@ -122,23 +130,38 @@ static void panel_staged(const slm_sparse_f32_args_t *p, int64_t pn) {
     int64_t kc = p->K - k0 < KC ? p->K - k0 : KC;
     const float *start = src;
     /* The rows' long compute leaves the hardware prefetcher idle, so fetch the next chunk while
-     * expanding this one (three lines per k: enough for S >= 0.25). */
+     * expanding this one (three lines per k: enough for S >= 0.25). A prefetch past the last panel is
+     * harmless: prefetches never fault. */
     for (int64_t k = 0; k < kc; ++k) {
       expanded_t e;
-      for (int l = 0; l < 3; ++l) _mm_prefetch((const char *)(src + ahead + 16 * l), _MM_HINT_T0);
+      for (int l = 0; l < 3; ++l)
+        _mm_prefetch((const char *)(src + ahead + 16 * l), _MM_HINT_T0);
       src = expand_k(mk + (k0 + k) * 4, src, &e);
-      for (int b = 0; b < 4; ++b) _mm512_store_ps(stage + k * 64 + b * 16, e.v[b]);
+      for (int b = 0; b < 4; ++b)
+        _mm512_store_ps(stage + k * 64 + b * 16, e.v[b]);
     }
     ahead = src - start;
     int64_t m = 0;
-    for (; m + 6 <= p->M; m += 6) staged_rows(p, stage, m, pn, k0, kc, 6);
+    for (; m + 6 <= p->M; m += 6)
+      staged_rows(p, stage, m, pn, k0, kc, 6);
     switch (p->M - m) {
-    case 5: staged_rows(p, stage, m, pn, k0, kc, 5); break;
-    case 4: staged_rows(p, stage, m, pn, k0, kc, 4); break;
-    case 3: staged_rows(p, stage, m, pn, k0, kc, 3); break;
-    case 2: staged_rows(p, stage, m, pn, k0, kc, 2); break;
-    case 1: staged_rows(p, stage, m, pn, k0, kc, 1); break;
-    default: break;
+    case 5:
+      staged_rows(p, stage, m, pn, k0, kc, 5);
+      break;
+    case 4:
+      staged_rows(p, stage, m, pn, k0, kc, 4);
+      break;
+    case 3:
+      staged_rows(p, stage, m, pn, k0, kc, 3);
+      break;
+    case 2:
+      staged_rows(p, stage, m, pn, k0, kc, 2);
+      break;
+    case 1:
+      staged_rows(p, stage, m, pn, k0, kc, 1);
+      break;
+    default:
+      break;
     }
   }
 }
@@ -150,12 +173,20 @@ void slm_sparse_f32__avx512f(const slm_sparse_f32_args_t *p) {
       continue;
     }
     int64_t m = 0;
-    for (; m + 4 <= p->M; m += 4) panel_rows(p, m, pn, 4);
+    for (; m + 4 <= p->M; m += 4)
+      panel_rows(p, m, pn, 4);
     switch (p->M - m) {
-    case 3: panel_rows(p, m, pn, 3); break;
-    case 2: panel_rows(p, m, pn, 2); break;
-    case 1: panel_row(p, m, pn); break;
-    default: break;
+    case 3:
+      panel_rows(p, m, pn, 3);
+      break;
+    case 2:
+      panel_rows(p, m, pn, 2);
+      break;
+    case 1:
+      panel_row(p, m, pn);
+      break;
+    default:
+      break;
     }
   }
 }

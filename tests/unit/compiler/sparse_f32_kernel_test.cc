@@ -21,7 +21,8 @@ std::vector<float> randomMatrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d;
   std::vector<float> m(size_t(rows * cols));
-  for (float &v : m) v = d(rng);
+  for (float &v : m)
+    v = d(rng);
   return m;
 }
 
@@ -34,16 +35,18 @@ struct Problem {
 
 Problem makeProblem(int64_t m, int64_t k, int64_t n, double s, unsigned seed) {
   Problem p{m, k, n, k + 3, n + 5, randomMatrix(m, k + 3, seed), randomMatrix(k, n, seed + 1)};
-  if (s >= 1.0) std::fill(p.w.begin(), p.w.end(), 0.0f);
-  else slmc::magnitudePrune(p.w.data(), k, n, false, s, nullptr);
+  if (s >= 1.0)
+    std::fill(p.w.begin(), p.w.end(), 0.0f);
+  else
+    slmc::magnitudePrune(p.w.data(), k, n, false, s, nullptr);
   return p;
 }
 
 // C over panels [p0, p1) on a NaN-filled [m, ldc] buffer.
 std::vector<float> runKernel(const Problem &p, const slmc::SparsePacked &s, int64_t p0, int64_t p1) {
   std::vector<float> c(size_t(p.m * p.ldc), std::numeric_limits<float>::quiet_NaN());
-  slm_sparse_f32_args_t args{p.m,       p.k,        p.n,   p.a.data(), p.lda, s.values.data(), s.masks.data(),
-                             s.offsets.data(), c.data(), p.ldc, p0,         p1};
+  slm_sparse_f32_args_t args{p.m,      p.k,   p.n, p.a.data(), p.lda, s.values.data(), s.masks.data(), s.offsets.data(),
+                             c.data(), p.ldc, p0,  p1};
   slm_sparse_f32__avx512f(&args);
   return c;
 }
@@ -63,12 +66,14 @@ void expectMatchesDense(const Problem &p, const std::vector<float> &c, int64_t p
         double t = double(p.a[size_t(i * p.lda + r)]) * double(p.w[size_t(r * p.n + j)]);
         ref += t, mag += std::fabs(t);
       }
-      ASSERT_LE(std::fabs(double(got) - ref), 1e-4 * mag) << "C[" << i << ", " << j << "] = " << got << ", want " << ref;
+      ASSERT_LE(std::fabs(double(got) - ref), 1e-4 * mag)
+          << "C[" << i << ", " << j << "] = " << got << ", want " << ref;
     }
 }
 
 TEST(SparseF32Avx512, MatchesDenseOverSparsitiesAndTails) {
-  if (!cpuHasAvx512()) GTEST_SKIP() << "CPU lacks AVX-512";
+  if (!cpuHasAvx512())
+    GTEST_SKIP() << "CPU lacks AVX-512";
   unsigned seed = 1;
   for (double s : {0.0, 0.3, 0.7, 0.95, 1.0})
     for (int64_t k : {1, 7, 33})
@@ -78,12 +83,14 @@ TEST(SparseF32Avx512, MatchesDenseOverSparsitiesAndTails) {
           Problem p = makeProblem(m, k, n, s, seed++);
           slmc::SparsePacked sp = slmc::packSparse(p.w.data(), k, n, false);
           expectMatchesDense(p, runKernel(p, sp, 0, sp.panels), 0, sp.panels);
-          if (HasFatalFailure()) return;
+          if (HasFatalFailure())
+            return;
         }
 }
 
 TEST(SparseF32Avx512, MatchesDenseOnAnFfnSizedLayer) {
-  if (!cpuHasAvx512()) GTEST_SKIP() << "CPU lacks AVX-512";
+  if (!cpuHasAvx512())
+    GTEST_SKIP() << "CPU lacks AVX-512";
   for (int64_t m : {1, 6, 33, 40}) { // 33, 40: the staged prefill path, K over several chunks
     SCOPED_TRACE(testing::Message() << "M=" << m);
     Problem p = makeProblem(m, 960, 130, 0.5, unsigned(11 + m));
@@ -93,7 +100,8 @@ TEST(SparseF32Avx512, MatchesDenseOnAnFfnSizedLayer) {
 }
 
 TEST(SparseF32Avx512, WritesOnlyItsPanels) {
-  if (!cpuHasAvx512()) GTEST_SKIP() << "CPU lacks AVX-512";
+  if (!cpuHasAvx512())
+    GTEST_SKIP() << "CPU lacks AVX-512";
   for (int64_t m : {5, 35}) {
     Problem p = makeProblem(m, 70, 200, 0.5, unsigned(21 + m)); // 4 panels, the last one 8 columns wide
     slmc::SparsePacked sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
@@ -107,13 +115,16 @@ TEST(SparseF32Avx512, WritesOnlyItsPanels) {
 // Clears mask bit (k, col) and drops its value, keeping offsets consistent: the kernel must then
 // compute the product with W[k, col] = 0, which differs from the original at that column.
 TEST(SparseF32Avx512, FollowsTheMaskBits) {
-  if (!cpuHasAvx512()) GTEST_SKIP() << "CPU lacks AVX-512";
+  if (!cpuHasAvx512())
+    GTEST_SKIP() << "CPU lacks AVX-512";
   Problem p = makeProblem(3, 33, 130, 0.3, 31);
   slmc::SparsePacked sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
   const int64_t k = 17, col = 64 + 16 * 2 + 5, pn = col / 64, b = (col % 64) / 16, bit = col % 16;
-  if (p.w[size_t(k * p.n + col)] == 0.0f) p.w[size_t(k * p.n + col)] = 1.5f, sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
+  if (p.w[size_t(k * p.n + col)] == 0.0f)
+    p.w[size_t(k * p.n + col)] = 1.5f, sp = slmc::packSparse(p.w.data(), p.k, p.n, false);
   int64_t at = sp.offsets[size_t(pn)];
-  for (int64_t i = pn * p.k * 4; i < (pn * p.k + k) * 4 + b; ++i) at += __builtin_popcount(sp.masks[size_t(i)]);
+  for (int64_t i = pn * p.k * 4; i < (pn * p.k + k) * 4 + b; ++i)
+    at += __builtin_popcount(sp.masks[size_t(i)]);
   uint16_t &mask = sp.masks[size_t((pn * p.k + k) * 4 + b)];
   ASSERT_TRUE(mask >> bit & 1);
   at += __builtin_popcount(mask & ((1u << bit) - 1));
@@ -121,7 +132,8 @@ TEST(SparseF32Avx512, FollowsTheMaskBits) {
   std::vector<float> before = runKernel(p, sp, 0, sp.panels); // with W[k, col] != 0
   mask = uint16_t(mask & ~(1u << bit));
   sp.values.erase(sp.values.begin() + at);
-  for (int64_t q = pn + 1; q <= sp.panels; ++q) --sp.offsets[size_t(q)];
+  for (int64_t q = pn + 1; q <= sp.panels; ++q)
+    --sp.offsets[size_t(q)];
   p.w[size_t(k * p.n + col)] = 0.0f;
   std::vector<float> after = runKernel(p, sp, 0, sp.panels);
   expectMatchesDense(p, after, 0, sp.panels);
