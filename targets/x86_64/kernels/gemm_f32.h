@@ -17,6 +17,9 @@ int slm_act_f32__avx512f(int act, float *x, int64_t n);
 /* slm.matmul_sp24: 2:4 sparse fp32 weights (targets/common/sp24_f32.h). */
 struct slm_sp24_f32_args;
 void slm_sp24_f32__avx512f(const struct slm_sp24_f32_args *args);
+/* slm.matmul_sparse: unstructured sparse fp32 weights (targets/common/sparse_f32.h). */
+struct slm_sparse_f32_args;
+void slm_sparse_f32__avx512f(const struct slm_sparse_f32_args *args);
 /* One slm.attention row (targets/common/attention_f32.h). */
 struct slm_attention_row_args;
 void slm_attention_row_f32__avx512f(const struct slm_attention_row_args *args);

@@ -10,6 +10,7 @@
 #include "gemm_s8.h"
 #include "gemm_s8_matmul.h"
 #include "sp24_f32.h"
+#include "sparse_f32.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -104,6 +105,26 @@ int run_matmul_sp24_avx512(KernelContext *ctx) {
 }
 int infer_matmul_sp24_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_sp24")->infer(ctx); }
 
+// slm.matmul_sparse (unstructured sparse fp32) on the AVX-512 microkernel: one 64-column panel per unit, then the epilogue.
+int run_matmul_sparse_avx512(KernelContext *ctx) {
+  const Tensor &a = *ctx->inputs[0];
+  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
+  slm_sparse_f32_args_t args{a.numel() / k, k, n, a.as<float>(), k, ctx->inputs[1]->as<float>(),
+                             ctx->inputs[2]->as<uint16_t>(), ctx->inputs[3]->as<int64_t>(), ctx->outputs[0]->as<float>(),
+                             n, 0, 0};
+  const Epilogue epilogue(ctx, 4);
+  parallel(ctx, (n + 63) / 64, 1, [&](int64_t b, int64_t e) {
+    slm_sparse_f32_args_t u = args;
+    u.panel_begin = b;
+    u.panel_end = e;
+    slm_sparse_f32__avx512f(&u);
+    int64_t n0 = b * 64, n1 = e * 64 < n ? e * 64 : n;
+    for (int64_t m = 0; m < u.M; ++m) epilogue.apply(u.C + m * n + n0, m, n0, n1 - n0, n, u.C + m * n + n0);
+  });
+  return SLM_REF_OK;
+}
+int infer_matmul_sparse_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_sparse")->infer(ctx); }
+
 const OpKernel kAvx2Kernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
     {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx2_fma>, 0},
@@ -116,6 +137,7 @@ const OpKernel kAvx512Kernels[] = {{"MatMul", infer_matmul_ref, run_matmul_f32_o
                                    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__avx2>, 0},
                                    {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
                                    {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
+                                   {"slm.matmul_sparse", infer_matmul_sparse_ref, run_matmul_sparse_avx512, 0},
                                    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
 const OpKernel kAvx512VnniKernels[] = {
     {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
@@ -125,6 +147,7 @@ const OpKernel kAvx512VnniKernels[] = {
     {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__avx512vnni>, 0},
     {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
     {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
+    {"slm.matmul_sparse", infer_matmul_sparse_ref, run_matmul_sparse_avx512, 0},
     {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
 
 } // namespace
