@@ -97,8 +97,9 @@ int cmdCompile(int argc, char **argv) {
       "--calibration-data chosen and compensated SparseGPT-style through X^T X "
       "(slm.matmul_sp24: 0.56x the weight bytes, zeros skipped by the AVX-512 kernel). magnitude:S zeroes fraction S "
       "of each such matmul's weights in every column, the smallest, or with --calibration-data SparseGPT-style, and "
-      "stores it masked (slm.matmul_sparse: (1-S) of the bytes plus 1/32) when S >= 0.3, below which the masked "
-      "kernel is not faster than dense: then the zeros stay dense and the report says it was not worth it. "
+      "stores it masked (slm.matmul_sparse: (1-S) of the bytes plus 1/32, zeros skipped by the AVX-512 kernel) when "
+      "S >= 0.5; below that the masked form does not pay (decode gains from S = 0.3, prefill loses below 0.7), so "
+      "the zeros stay dense and the report says it was not worth it. "
       "With --quantize the zeros go into the quantized weights (w8a8/w4a8: stored masked where that is smaller; "
       "see the report)")(
       "calibration-data", po::value(&opt.calibrationData),

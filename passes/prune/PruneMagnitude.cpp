@@ -56,9 +56,9 @@ struct PruneMagnitudePass : impl::PruneMagnitudeBase<PruneMagnitudePass> {
       if (!pack) {
         stored = "zeroed; the quantizer stores it";
         setWeight(op, w.values);
-      } else if (zeros < minSparsity || masked >= dense) {
+      } else if (zeros + 0.5 / double(w.k) < minSparsity || masked >= dense) { // round(S K) zeros per column
         stored = llvm::formatv("dense: not worth it ({0:f2} zeros < {1:f2}, the least at which the masked kernel "
-                               "beats dense), zeros kept", zeros, double(minSparsity)).str();
+                               "pays), zeros kept", zeros, double(minSparsity)).str();
         if (masked >= dense)
           stored = llvm::formatv("dense: not worth it (masked form {0} bytes >= dense {1}), zeros kept", masked, dense).str();
         setWeight(op, w.values);

@@ -251,8 +251,9 @@ def main():
     matches_reference(a.slmc, artm, inputs2, a.work, "pruned_mag")
     matches_numpy_pruned(a, model, artm, keep_magnitude, 14, inputs2, "magm")
 
-    # 3d. magnitude:0.7, by magnitude and with calibration (SparseGPT, unstructured); magnitude:0.1 is below the sparsity at
-    # which the masked kernel pays, so the zeros stay dense and the report says so.
+    # 3d. magnitude:0.7, by magnitude and with calibration (SparseGPT, unstructured); magnitude:0.1
+    # is below the sparsity at which the masked kernel pays (0.5), so the zeros stay dense and the
+    # report says so.
     cos_of = {}
     for tag, extra in (("mag70", []), ("sgpt70", ["--calibration-data", calib])):
         art70 = os.path.join(a.work, tag + ".slm")

@@ -1,5 +1,5 @@
 // RUN: slmc-opt --split-input-file --slm-prune-magnitude="sparsity=0.5" %s | FileCheck %s
-// RUN: slmc-opt --split-input-file --slm-prune-magnitude="sparsity=0.5 min-sparsity=0.6" %s | FileCheck %s --check-prefix=DENSE
+// RUN: slmc-opt --split-input-file --slm-prune-magnitude="sparsity=0.5 min-sparsity=0.8" %s | FileCheck %s --check-prefix=DENSE
 // RUN: slmc-opt --split-input-file --slm-prune-magnitude="sparsity=0.5 pack=false" %s | FileCheck %s --check-prefix=ZERO
 
 // Each column loses its smaller |w| of two: columns 0-7 keep row 1 (16.5 - c), columns 8-15 row 0
@@ -16,7 +16,7 @@
 // CHECK: up.sparse_offsets: "0x4000000000000000000000001000000000000000"
 
 // Below min-sparsity the masked form is not worth it: the zeros are written, the matmul stays dense.
-// DENSE: stored = "dense: not worth it (0.50 zeros < 0.60, the least at which the masked kernel beats dense), zeros kept"
+// DENSE: stored = "dense: not worth it (0.50 zeros < 0.80, the least at which the masked kernel pays), zeros kept"
 // DENSE-LABEL: func @mlp
 // DENSE-NOT: slm.matmul_sparse
 // DENSE: "slm.fused_matmul"{{.*}}slm.node = "up"
