@@ -1,6 +1,8 @@
 // Masked-sparse packing for slm.matmul_a8_sparse (see SparseA8Pack.h and targets/common/sparse_s8.h).
 #include "passes/prune/SparseA8Pack.h"
 
+#include <cstddef>
+
 namespace slmc {
 
 namespace {

@@ -242,6 +242,7 @@ class Driver:
         self._cnn_slm = None
         self._llama_slm = None
         self._sp24_slm = None
+        self._w8a8_slm = None
         self.flatc = args.flatc or shutil.which("flatc")
         self.schema = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                    "runtime", "schema", "slm.fbs")
@@ -293,6 +294,21 @@ class Driver:
                 raise ScenarioError(f"setup: '{' '.join(cmd)}' failed with exit code {p.returncode}: {short(p.stderr)}")
             self._sp24_slm = out
         return self._sp24_slm
+
+    def w8a8_slm(self):
+        if self._w8a8_slm is None:
+            d = os.path.join(self.work, "setup")
+            os.makedirs(d, exist_ok=True)
+            out = os.path.join(d, "tiny_llama_w8a8.slm")
+            if os.path.exists(out):
+                os.remove(out)
+            cmd = [self.slmc, "compile", self.model("tiny_llama.onnx"), "--target=x86_64", "-o", out,
+                   "--quantize=w8a8", "--dim", "seq=16", "--dim", "past=16"]
+            p = run_cmd(cmd)
+            if p.returncode != 0 or not os.path.isfile(out):
+                raise ScenarioError(f"setup: '{' '.join(cmd)}' failed with exit code {p.returncode}: {short(p.stderr)}")
+            self._w8a8_slm = out
+        return self._w8a8_slm
 
     def cnn_input(self, d, arr=None, fname="input.npy"):
         os.makedirs(d, exist_ok=True)
@@ -593,6 +609,55 @@ class Driver:
         inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
         out = fresh_dir(os.path.join(d, "out"))
         self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm", "matmul_sp24", "values must be"])
+
+    def s_hostile_slm_sparse_a8_layout(self, name):
+        # A masked-sparse matmul_a8 whose last strip's offset claims one value more than its masks'
+        # popcount: the kernels walk the values by popcounts, so the loader refuses it before any run.
+        # Made from a w8a8 artifact: the first matmul_a8 becomes matmul_a8_sparse, its masks, offsets
+        # and values written over its (now unused) dense weight bytes.
+        where = {}
+
+        def edit(doc):
+            tensors, op = doc["graph"]["tensors"], next(o for o in doc["graph"]["ops"] if o.get("kind") == "matmul_a8")
+            attr = {a["name"]: a.get("i", 0) for a in op["attrs"]}
+            strips, quads = (attr["n"] + 15) // 16, attr["kp"] // 4
+            w = tensors[op["inputs"][3]]
+            rng = np.random.default_rng(1)
+            masks = (rng.integers(0, 2**63, strips * quads, dtype=np.uint64) &
+                     rng.integers(0, 2**63, strips * quads, dtype=np.uint64))
+            pops = np.array([bin(int(m)).count("1") for m in masks]).reshape(strips, quads).sum(axis=1)
+            offsets = np.concatenate([[0], np.cumsum(pops)]).astype(np.int64)
+            nnz = int(offsets[-1])
+            offsets[-1] += 1  # the lie
+            align = lambda v: (v + 63) // 64 * 64
+            mo = w.get("segment_offset", 0)
+            oo = mo + align(masks.nbytes)
+            vo = oo + align(offsets.nbytes)
+            if vo + nnz > mo + w["byte_size"]:
+                raise ScenarioError("setup: the sparse form does not fit over the dense weight")
+            where.update(weights=next(sg.get("offset", 0) for sg in doc["segments"] if sg["kind"] == "weights"),
+                         blobs=[(mo, masks.tobytes()), (oo, offsets.tobytes())])
+            first = len(tensors)
+            for nm, dt, shape, off, size in [("values", 2, [nnz], vo, nnz),
+                                             ("masks", 13, [strips, quads], mo, masks.nbytes),
+                                             ("offsets", 7, [strips + 1], oo, offsets.nbytes)]:
+                tensors.append({"name": "hostile.sparse_" + nm, "dtype": dt, "max_shape": shape, "storage": "Constant",
+                                "segment_offset": off, "byte_size": size, "static_shape": True})
+            op["kind"] = "matmul_a8_sparse"
+            if op.get("kernel"):
+                op["kernel"] = op["kernel"].replace("matmul_a8", "matmul_a8_sparse")
+            op["inputs"] = op["inputs"][:3] + [first, first + 1, first + 2] + op["inputs"][4:]
+
+        def raw_edit(data):
+            seg_area = (int.from_bytes(data[:4], "little") + 4 + 63) // 64 * 64 + where["weights"]
+            for off, blob in where["blobs"]:
+                data[seg_area + off:seg_area + off + len(blob)] = blob
+
+        d, slm = self.edit_artifact(name, edit, raw_edit, src=self.w8a8_slm())
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", slm, ["--input-dir", inp], out,
+                         ["hostile.slm", "matmul_a8_sparse", "offsets do not match the masks"])
 
     def s_hostile_slm_control(self, name):
         # Control: the JSON round trip without an edit gives an artifact that runs.

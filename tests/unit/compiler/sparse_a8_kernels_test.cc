@@ -154,8 +154,12 @@ TEST(SparseA8Pack, CountsAndOffsets) {
     Problem p = make(c, rng);
     EXPECT_EQ(p.sp.total, c.k * c.n);
     EXPECT_EQ(p.sp.total - p.sp.zeros, int64_t(p.sp.values.size()));
-    if (c.zeros == 1.0) EXPECT_TRUE(p.sp.values.empty());
-    if (c.zeros == 0.0) EXPECT_LT(p.sp.zeros, p.sp.total / 8 + 1); // only the codes that drew the zero code
+    if (c.zeros == 1.0) {
+      EXPECT_TRUE(p.sp.values.empty());
+    }
+    if (c.zeros == 0.0) { // only the codes that drew the zero code
+      EXPECT_LT(p.sp.zeros, p.sp.total / 8 + 1);
+    }
     ASSERT_EQ(p.sp.offsets.size(), size_t(p.strips() + 1));
     EXPECT_EQ(p.sp.offsets[0], 0);
     for (int64_t s = 0; s < p.strips(); ++s) {
