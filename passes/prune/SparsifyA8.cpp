@@ -24,10 +24,10 @@ std::string layerName(slm::MatMulA8Op op, slm::ConstantOp w) {
 // The matmul_a8_sparse taking `op`'s place (same activations, scales, epilogue and attributes).
 Operation *buildSparse(OpBuilder &b, slm::MatMulA8Op op, const SparseA8Packed &s, const std::string &layer) {
   Location loc = op.getLoc();
-  int64_t strips = (op.getN() + 15) / 16;
+  int64_t strips = (int64_t(op.getN()) + 15) / 16, quads = int64_t(op.getKp()) / 4;
   Value values = slm::makeResourceConstant(b, loc, {int64_t(s.values.size())}, b.getIntegerType(8, false),
                                            s.values.data(), s.values.size(), layer + ".sparse_values");
-  Value masks = slm::makeResourceConstant(b, loc, {strips, op.getKp() / 4}, b.getIntegerType(64, false),
+  Value masks = slm::makeResourceConstant(b, loc, {strips, quads}, b.getIntegerType(64, false),
                                           s.masks.data(), s.masks.size() * 8, layer + ".sparse_masks");
   Value offsets = slm::makeResourceConstant(b, loc, {strips + 1}, b.getIntegerType(64), s.offsets.data(),
                                             s.offsets.size() * 8, layer + ".sparse_offsets");
