@@ -50,6 +50,12 @@ std::vector<Case> cases() {
           int64_t kp = group * (1 + rng() % 4), k = kp - int64_t(rng() % 8);
           out.push_back({bits, ms[rng() % 9], k, kp, group, ns[rng() % 9], zeros, i == 1, (rng() % 2) != 0});
         }
+  // K beyond the AVX-512 kernel's 256-quad prefill chunk: one group cut by chunk boundaries (per channel), and many.
+  for (int bits : {8, 4}) {
+    out.push_back({bits, 9, 2300, 2304, 2304, 40, 0.5, true, false});
+    out.push_back({bits, 17, 2560, 2560, 32, 33, 0.9, false, true});
+    out.push_back({bits, 1, 2560, 2560, 2560, 20, 0.75, false, false});
+  }
   return out;
 }
 
