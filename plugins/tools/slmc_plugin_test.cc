@@ -356,9 +356,9 @@ Case genMatMulA8Sparse(std::mt19937 &rng) {
     offsets.push_back(int64_t(values.size()));
   }
   auto bytesOf = [](const void *p, size_t size) {
-    std::vector<uint8_t> v(size);
+    std::vector<uint8_t> v(std::max<size_t>(size, 1)); // an all-zero weight has no values, but its tensor needs a pointer
     if (size) std::memcpy(v.data(), p, size);
-    v.reserve(1); // an all-zero weight has no values, but its tensor needs a pointer
+    v.resize(size);
     return v;
   };
   Tensor tv{}, tm{}, to{};
