@@ -610,11 +610,10 @@ class Driver:
         out = fresh_dir(os.path.join(d, "out"))
         self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm", "matmul_sp24", "values must be"])
 
-    def s_hostile_slm_sparse_a8_layout(self, name):
-        # A masked-sparse matmul_a8 whose last strip's offset claims one value more than its masks'
-        # popcount: the kernels walk the values by popcounts, so the loader refuses it before any run.
-        # Made from a w8a8 artifact: the first matmul_a8 becomes matmul_a8_sparse, its masks, offsets
-        # and values written over its (now unused) dense weight bytes.
+    def sparse_a8_artifact(self, name, lie):
+        """A w8a8 tiny_llama whose first matmul_a8 became matmul_a8_sparse: random masks, their offsets (with `lie`,
+        the last strip's offset one more than its masks' popcount) and values written over the dense weight's
+        bytes (which no op reads any more)."""
         where = {}
 
         def edit(doc):
@@ -628,7 +627,8 @@ class Driver:
             pops = np.array([bin(int(m)).count("1") for m in masks]).reshape(strips, quads).sum(axis=1)
             offsets = np.concatenate([[0], np.cumsum(pops)]).astype(np.int64)
             nnz = int(offsets[-1])
-            offsets[-1] += 1  # the lie
+            if lie:
+                offsets[-1] += 1
             align = lambda v: (v + 63) // 64 * 64
             mo = w.get("segment_offset", 0)
             oo = mo + align(masks.nbytes)
@@ -653,11 +653,40 @@ class Driver:
             for off, blob in where["blobs"]:
                 data[seg_area + off:seg_area + off + len(blob)] = blob
 
-        d, slm = self.edit_artifact(name, edit, raw_edit, src=self.w8a8_slm())
+        return self.edit_artifact(name, edit, raw_edit, src=self.w8a8_slm())
+
+    def s_hostile_slm_sparse_a8_layout(self, name):
+        # A masked-sparse matmul_a8 whose last strip's offset claims one value more than its masks'
+        # popcount: the kernels walk the values by popcounts, so the loader refuses it before any run.
+        d, slm = self.sparse_a8_artifact(name, lie=True)
         inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
         out = fresh_dir(os.path.join(d, "out"))
         self.run_rejects("slm-run", slm, ["--input-dir", inp], out,
                          ["hostile.slm", "matmul_a8_sparse", "offsets do not match the masks"])
+
+    def s_hostile_slm_sparse_a8_control(self, name):
+        # Control: the same edit with true offsets loads and runs, with the same outputs on the reference
+        # kernels as on the default ones (the AVX-512 VBMI2 kernel where the CPU has it).
+        d, slm = self.sparse_a8_artifact(name, lie=False)
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        outs = {}
+        for level in ("ref", None):
+            out = fresh_dir(os.path.join(d, "out_" + (level or "default")))
+            env = dict(os.environ)
+            if level:
+                env["SLM_X86_LEVEL"] = level
+            p = subprocess.run([self.slm_run, slm, "--input-dir", inp, "--output-dir", out], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace", timeout=TIMEOUT, env=env)
+            if p.returncode != 0 or not npy_files(out):
+                raise ScenarioError(f"the true sparse form does not run ({level or 'default'}): {p.returncode}: "
+                                    f"{short(p.stderr)}")
+            outs[level] = {f: np.load(os.path.join(out, f)) for f in npy_files(out)}
+        for f, want in outs["ref"].items():
+            got = outs[None][f]
+            tol = 1e-3 * (1 + float(np.max(np.abs(want))))
+            if got.shape != want.shape or not np.all(np.abs(got - want) <= tol):
+                raise ScenarioError(f"{f}: default kernels differ from the reference ones by "
+                                    f"{float(np.max(np.abs(got - want)))} (tolerance {tol})")
 
     def s_hostile_slm_control(self, name):
         # Control: the JSON round trip without an edit gives an artifact that runs.
