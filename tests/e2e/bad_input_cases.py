@@ -878,6 +878,8 @@ SCENARIOS = [
     "hostile_slm_header_claims_more",
     "hostile_slm_state_written_by_conv",
     "hostile_slm_sp24_layout",
+    "hostile_slm_sparse_a8_layout",
+    "hostile_slm_sparse_a8_control",
     "hostile_slm_state_not_a_cache",
     "hostile_slm_elementwise_unknown_step",
     "hostile_slm_elementwise_arg_out_of_range",
