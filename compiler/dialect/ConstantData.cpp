@@ -24,6 +24,21 @@ std::vector<float> slmc::slm::constantFloats(ConstantOp c) {
   return out;
 }
 
+std::vector<uint8_t> slmc::slm::constantBytes8(ConstantOp c) {
+  std::vector<uint8_t> out;
+  auto type = cast<ShapedType>(c.getValue().getType());
+  if (!type.getElementType().isInteger(8) || !type.hasStaticShape()) return out;
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    if (AsmResourceBlob *blob = r.getRawHandle().getBlob()) out.assign(blob->getData().begin(), blob->getData().end());
+  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
+    ArrayRef<char> raw = d.getRawData();
+    if (d.isSplat()) out.assign(size_t(type.getNumElements()), uint8_t(raw.empty() ? 0 : raw[0]));
+    else out.assign(raw.begin(), raw.end());
+  }
+  if (out.size() != size_t(type.getNumElements())) out.clear();
+  return out;
+}
+
 slmc::slm::ConstantOp slmc::slm::makeResourceConstant(OpBuilder &b, Location loc, llvm::ArrayRef<int64_t> shape,
                                                       Type elementType, const void *bytes, size_t size,
                                                       const std::string &name) {

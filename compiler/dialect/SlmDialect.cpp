@@ -64,6 +64,25 @@ LogicalResult MatMulA8Op::verify() {
   return success();
 }
 
+// The shapes of targets/common/sparse_s8.h; the loader checks the offsets against the masks.
+LogicalResult MatMulA8SparseOp::verify() {
+  int64_t bits = getBits(), k = getK(), kp = getKp(), n = getN(), group = getGroupSize();
+  if (bits != 4 && bits != 8) return emitOpError("bits must be 4 or 8, got ") << bits;
+  if (k <= 0 || n <= 0) return emitOpError("k and n must be positive");
+  if (group <= 0 || group % 8 || kp < k || kp % group) return emitOpError("group_size must be a positive multiple of 8 dividing kp >= k");
+  int64_t strips = (n + 15) / 16;
+  auto v = cast<ShapedType>(getValues().getType()), m = cast<ShapedType>(getMasks().getType());
+  auto o = cast<ShapedType>(getOffsets().getType()), s = cast<ShapedType>(getScales().getType());
+  if (!v.hasStaticShape() || v.getRank() != 1) return emitOpError("values must be a static 1-D tensor, got ") << v;
+  if (!m.hasStaticShape() || m.getShape() != ArrayRef<int64_t>{strips, kp / 4})
+    return emitOpError("masks must be ") << strips << "x" << kp / 4 << ", got " << m;
+  if (!o.hasStaticShape() || o.getShape() != ArrayRef<int64_t>{strips + 1})
+    return emitOpError("offsets must have ") << strips + 1 << " elements, got " << o;
+  if (!s.hasStaticShape() || s.getShape() != ArrayRef<int64_t>{strips, kp / group * 16})
+    return emitOpError("scales must be ") << strips << "x" << kp / group * 16 << ", got " << s;
+  return success();
+}
+
 LogicalResult MatMulSp24Op::verify() {
   int64_t k = getK(), n = getN();
   if (k <= 0 || n <= 0) return emitOpError("k and n must be positive");

@@ -92,6 +92,34 @@ def Slm_MatMulA8Op : Slm_Op<"matmul_a8", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+def Slm_MatMulA8SparseOp : Slm_Op<"matmul_a8_sparse", [Pure, AttrSizedOperandSegments]> {
+  let summary = "slm.matmul_a8 with a masked-sparse weight: only the codes that are not the zero code are stored";
+  let description = [{
+    The product and epilogue of `slm.matmul_a8` (same `q`, `a_scale`, `a_sums`, `scales`,
+    attributes) with the weight's 64-byte tiles (strip s, k-quad i) stored as a mask and the
+    tile's bytes that are not the zero code (targets/common/sparse_s8.h): `masks` ui64
+    [strips, kp / 4] (bit 4*c + j <=> w[4i + j, 16s + c] is not zero), `offsets` i64 [strips + 1]
+    (strip s's bytes are values[offsets[s] .. offsets[s + 1])), `values` ui8 [nnz]. Codes are
+    stored offset as in matmul_a8 (128 for `bits` = 8; 8 for `bits` = 4, one code per byte here),
+    so the zero code is the offset. Created by slm-sparsify-a8 from a pruned matmul_a8.
+
+    ```mlir
+    %y = "slm.matmul_a8_sparse"(%q, %s, %sum, %v, %m, %o, %ws) {bits = 8 : i64, group_size = 64 : i64, k = 64 : i64,
+           kp = 64 : i64, n = 16 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0>}
+        : (tensor<1x?x64xi8>, tensor<1x?x1xf32>, tensor<1x?x1xi32>, tensor<300xui8>, tensor<1x16xui64>,
+           tensor<2xi64>, tensor<1x16xf16>) -> tensor<1x?x16xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I8]>:$q, TensorOf<[F32]>:$a_scale, TensorOf<[I32]>:$a_sums,
+                   TensorOf<[UI8]>:$values, TensorOf<[UI64]>:$masks, TensorOf<[I64]>:$offsets,
+                   TensorOf<[F16]>:$scales, Optional<TensorOf<[F32]>>:$bias,
+                   Optional<TensorOf<[F32]>>:$mul, Optional<TensorOf<[F32]>>:$residual, I64Attr:$bits,
+                   I64Attr:$group_size, I64Attr:$k, I64Attr:$kp, I64Attr:$n, OptionalAttr<StrAttr>:$activation,
+                   OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max);
+  let results = (outs TensorOf<[F32]>:$output);
+  let hasVerifier = 1;
+}
+
 def Slm_MatMulHwOp : Slm_Op<"matmul_hw", [Pure, AttrSizedOperandSegments]> {
   let summary = "MatMul by a constant weight stored in float16 or bfloat16 (widened to float32 in the kernel)";
   let description = [{

@@ -135,6 +135,7 @@ int compileModel(const CompileOptions &options) {
   }
   if (int rc = quantizeWithinBudget(*imported.module, options); rc != kExitOk) return rc;
   if (!options.quantize.empty()) printQuantReport(*imported.module, llvm::errs());
+  if (int rc = storePrunedQuantized(*imported.module, options); rc != kExitOk) return rc;
   EmitOptions emit;
   emit.target = &resolvedTarget;
   emit.excludedFeatures = level.excluded;

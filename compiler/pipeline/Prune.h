@@ -23,6 +23,10 @@ int runPruning(mlir::ModuleOp module, const CompileOptions &options);
 
 // The per-layer table (layer, what was removed, importance, bytes before/after, output error).
 void printPruneReport(mlir::ModuleOp module, llvm::raw_ostream &os);
+// After quantization: with --prune=2:4 or magnitude:S, stores each int8-activation matmul whose codes
+// are zero enough masked (slm-sparsify-a8) and prints what was stored how; other schemes keep the
+// zeros dense (a note says so). Returns an exit code.
+int storePrunedQuantized(mlir::ModuleOp module, const CompileOptions &options);
 // The same as JSON ({"spec", "calibration_sets", "layers": [...], "outputs": [...]}), kept in the
 // artifact's metadata under "prune".
 std::string pruneReportJson(mlir::ModuleOp module);

@@ -149,4 +149,32 @@ def PruneMagnitude : Pass<"slm-prune-magnitude", "mlir::ModuleOp"> {
   let dependentDialects = ["::slmc::slm::SlmDialect"];
 }
 
+def SparsifyA8 : Pass<"slm-sparsify-a8", "mlir::ModuleOp"> {
+  let summary = "Store a pruned slm.matmul_a8 weight as mask + nonzero codes (slm.matmul_a8_sparse)";
+  let description = [{
+    Every `slm.matmul_a8` with a constant weight has its zero codes counted (a pruned fp32
+    weight quantizes its zeros to the zero code exactly: 128 for int8, 8 for int4). When the
+    masked-sparse form of targets/common/sparse_s8.h (one uint64 mask per 64-byte tile, the
+    other codes a byte each, int64 strip offsets) takes at most `max-ratio` (0.8) times the dense
+    weight bytes, the op becomes `slm.matmul_a8_sparse` with the same activations, scales,
+    epilogue and attributes. At 0.8 that takes about 32.5% zero codes for int8 and 72.5% for int4
+    (whose dense codes are nibbles, while the sparse form stores bytes). Otherwise it is left
+    dense, and the reason recorded.
+
+    Before / after:
+    ```mlir
+    %y = "slm.matmul_a8"(%q, %s, %sum, %w, %ws) {bits = 8 : i64, ...} : (..., tensor<1x1024xui8>, tensor<1x16xf16>) -> tensor<1x?x16xf32>
+    %y = "slm.matmul_a8_sparse"(%q, %s, %sum, %v, %m, %o, %ws) {bits = 8 : i64, ...}
+        : (..., tensor<300xui8>, tensor<1x16xui64>, tensor<2xi64>, tensor<1x16xf16>) -> tensor<1x?x16xf32>
+    ```
+    Each matmul is recorded in the module's `slm.prune_report` (kind "sparse-a8": bytes before
+    and after, or skipped with the reason).
+  }];
+  let options = [
+    Option<"maxRatio", "max-ratio", "double", "0.8",
+           "Convert only when the sparse form takes at most this fraction of the dense weight bytes">
+  ];
+  let dependentDialects = ["::slmc::slm::SlmDialect"];
+}
+
 #endif // SLM_PRUNE_PASSES

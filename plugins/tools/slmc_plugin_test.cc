@@ -323,6 +323,60 @@ Case genMatMulA8(std::mt19937 &rng) {
   return c;
 }
 
+// slm.matmul_a8_sparse: genMatMulA8's case with 0, 50, 90 or 100% of the weight codes made the zero code (128 for
+// int8, 8 for int4), the weight then in the masked-sparse form of targets/common/sparse_s8.h: per strip and K quad a
+// uint64 mask of the codes that are not the zero code, those codes a byte each, int64 strip offsets.
+Case genMatMulA8Sparse(std::mt19937 &rng) {
+  Case c = genMatMulA8(rng);
+  auto attr = [&](const char *name) {
+    for (const slm::Attr &a : c.attrs)
+      if (!std::strcmp(a.name, name)) return a.i;
+    return int64_t(0);
+  };
+  const int64_t bits = attr("bits"), k = attr("k"), kp = attr("kp"), n = attr("n"), strips = (n + 15) / 16,
+                quads = kp / 4, stripBytes = bits == 8 ? kp * 16 : kp * 8;
+  const uint8_t zero = bits == 8 ? 128 : 8;
+  static const double fractions[] = {0.0, 0.5, 0.9, 1.0};
+  const double zeros = fractions[std::uniform_int_distribution<int>(0, 3)(rng)];
+  std::uniform_real_distribution<double> u01(0, 1);
+  std::vector<uint8_t> values;
+  std::vector<uint64_t> masks(size_t(strips * quads), 0);
+  std::vector<int64_t> offsets(1, 0);
+  for (int64_t st = 0; st < strips; ++st) {
+    const uint8_t *strip = c.storage[3].data() + st * stripBytes;
+    for (int64_t i = 0; i < quads; ++i)
+      for (int b = 0; b < 64; ++b) {
+        int64_t lane = b / 4, j = b % 4;
+        if (16 * st + lane >= n || 4 * i + j >= k) continue;
+        uint8_t u = bits == 8 ? strip[i * 64 + b] : uint8_t(strip[i / 2 * 64 + b] >> (i % 2 ? 4 : 0) & 15);
+        if (u01(rng) < zeros || u == zero) continue;
+        masks[size_t(st * quads + i)] |= uint64_t(1) << b;
+        values.push_back(u);
+      }
+    offsets.push_back(int64_t(values.size()));
+  }
+  auto bytesOf = [](const void *p, size_t size) {
+    std::vector<uint8_t> v(std::max<size_t>(size, 1)); // an all-zero weight has no values, but its tensor needs a pointer
+    if (size) std::memcpy(v.data(), p, size);
+    v.resize(size);
+    return v;
+  };
+  Tensor tv{}, tm{}, to{};
+  tv.dtype = slm::kU8, tv.rank = 1, tv.dims[0] = int64_t(values.size());
+  tm.dtype = slm::kU64, tm.rank = 2, tm.dims[0] = strips, tm.dims[1] = quads;
+  to.dtype = slm::kI64, to.rank = 1, to.dims[0] = strips + 1;
+  c.inputs.erase(c.inputs.begin() + 3);
+  c.inputs.insert(c.inputs.begin() + 3, {tv, tm, to});
+  c.storage.erase(c.storage.begin() + 3);
+  c.storage.insert(c.storage.begin() + 3, {bytesOf(values.data(), values.size()), bytesOf(masks.data(), masks.size() * 8),
+                                           bytesOf(offsets.data(), offsets.size() * 8)});
+  c.present.insert(c.present.begin() + 3, 2, true);
+  c.constant.insert(c.constant.begin() + 3, 2, true);
+  c.desc += " zeros " + std::to_string(int(zeros * 100)) + "%";
+  finalize(c);
+  return c;
+}
+
 // slm.matmul_hw: float activations times float16 or bfloat16 weights [K, N] (signed, ~N(0, 1/K)),
 // with the fused_matmul epilogue.
 Case genMatMulHw(std::mt19937 &rng) {
@@ -448,7 +502,8 @@ Case genMatMulSparse(std::mt19937 &rng) {
 const std::map<std::string, std::function<Case(std::mt19937 &)>> &generators() {
   static const std::map<std::string, std::function<Case(std::mt19937 &)>> g = {
       {"MatMul", genMatMul}, {"slm.fused_matmul", genFusedMatMul}, {"slm.matmul_wq", genMatMulWq},
-      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8}, {"slm.matmul_hw", genMatMulHw},
+      {"slm.quantize_rows", genQuantizeRows}, {"slm.matmul_a8", genMatMulA8},
+      {"slm.matmul_a8_sparse", genMatMulA8Sparse}, {"slm.matmul_hw", genMatMulHw},
       {"slm.matmul_sp24", genMatMulSp24}, {"slm.matmul_sparse", genMatMulSparse}, {"slm.attention", genAttention}};
   return g;
 }

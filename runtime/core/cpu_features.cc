@@ -55,6 +55,7 @@ std::vector<std::string> detect() {
   add(v, os_avx512 && (b7 & (1u << 30)), "avx512bw");
   add(v, os_avx512 && (b7 & (1u << 31)), "avx512vl");
   add(v, os_avx512 && (c7 & (1u << 11)), "avx512vnni");
+  add(v, os_avx512 && (c7 & (1u << 6)), "avx512vbmi2");
   add(v, os_avx512 && (a71 & (1u << 5)), "avx512bf16");
   add(v, os_amx && (d7 & (1u << 24)), "amx-tile");
   add(v, os_amx && (d7 & (1u << 25)), "amx-int8");
@@ -146,6 +147,7 @@ int isa_level_cap(const std::vector<std::string> &excluded) {
   if (usable(excluded, {"avx2", "fma"})) level = 1;
   if (level == 1 && usable(excluded, {"avx512f", "avx512bw", "avx512vl"})) level = 2;
   if (level == 2 && usable(excluded, {"avx512vnni"})) level = 3;
+  if (level == 3 && usable(excluded, {"avx512vbmi2"})) level = 4;
   return level;
 #elif defined(__aarch64__)
   int level = 0;

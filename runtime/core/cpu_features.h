@@ -8,7 +8,7 @@ namespace slm {
 
 // Features use LLVM's spelling, the one `slmc compile --features` records in the artifact:
 //   x86_64:  sse2 sse4.1 sse4.2 avx fma f16c avx2 avx512f avx512dq avx512bw avx512vl avx512vnni
-//            avx512bf16 avxvnni amx-tile amx-int8 amx-bf16
+//            avx512vbmi2 avx512bf16 avxvnni amx-tile amx-int8 amx-bf16
 //   arm64:   fp-armv8 neon fullfp16 dotprod i8mm bf16 sve sve2
 //   riscv64: m a f d c v zvl128b zvl256b zvl512b zvl1024b
 // Detection reads cpuid + xgetbv (x86_64: a feature counts only when the OS saves its registers),

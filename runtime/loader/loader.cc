@@ -265,6 +265,44 @@ slm_status_t check_sparse_layout(Loader &L, const OpDesc *op) {
   return SLM_OK;
 }
 
+// slm.matmul_a8_sparse (targets/common/sparse_s8.h): its kernels walk the values by the masks'
+// popcounts without bounds checks, so the masks, offsets and values must be constants whose offsets
+// match the masks exactly. Checked once here; a run then only checks shapes.
+slm_status_t check_matmul_a8_sparse(Loader &L, const OpDesc &op) {
+  auto bad = [&](const char *why) {
+    return set_error(SLM_ERROR_INVALID_ARTIFACT, "%s: invalid artifact: op '%s' (slm.matmul_a8_sparse): %s", L.path,
+                     op.name.c_str(), why);
+  };
+  const int64_t n = op.attr_list.get_int("n", 0), kp = op.attr_list.get_int("kp", 0);
+  if (n <= 0 || kp <= 0 || kp % 4 || n > INT64_MAX - 15) return bad("bad n/kp attributes");
+  const int64_t strips = (n + 15) / 16, quads = kp / 4;
+  if (op.inputs.size() < 7) return bad("needs values, masks and offsets");
+  const TensorDesc *t[3];
+  for (int i = 0; i < 3; ++i) {
+    int idx = op.inputs[3 + i];
+    if (idx < 0 || L.m->tensors[idx].storage != kStorageConstant) return bad("values, masks and offsets must be constants");
+    t[i] = &L.m->tensors[idx];
+  }
+  const TensorDesc &values = *t[0], &masks = *t[1], &offsets = *t[2];
+  uint64_t mask_count = 0;
+  if (values.dtype != kU8 || masks.dtype != kU64 || offsets.dtype != kI64 ||
+      mul_overflows(uint64_t(strips), uint64_t(quads), &mask_count) || mask_count > (UINT64_MAX >> 3) ||
+      masks.byte_size != mask_count * 8 ||
+      offsets.byte_size != uint64_t(strips + 1) * 8)
+    return bad("masks must be uint64 [strips, kp / 4], offsets int64 [strips + 1], values uint8");
+  if (values.byte_size > uint64_t(INT64_MAX)) return bad("too many values");
+  int64_t first = slm_masked_layout_bad_unit(static_cast<const uint8_t *>(masks.constant_data), quads * 8,
+                                             static_cast<const int64_t *>(offsets.constant_data), strips,
+                                             int64_t(values.byte_size));
+  if (first >= 0) {
+    char why[160];
+    std::snprintf(why, sizeof why, "offsets do not match the masks' popcounts (strip %lld, or the value count)",
+                  (long long)first);
+    return bad(why);
+  }
+  return SLM_OK;
+}
+
 slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   op->name = o->name() ? o->name()->str() : "op#" + std::to_string(index);
   if (!o->kind())
@@ -340,6 +378,7 @@ slm_status_t decode_op(Loader &L, const fb::Op *o, size_t index, OpDesc *op) {
   }
   if (key == "slm.matmul_sparse")
     if ((st = check_sparse_layout(L, op)) != SLM_OK) return st;
+  if (key == "slm.matmul_a8_sparse" && (st = check_matmul_a8_sparse(L, *op)) != SLM_OK) return st;
   if (provider) return prepare_provider_op(L.path, L.m, provider, op);
   return SLM_OK;
 }

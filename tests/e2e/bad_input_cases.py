@@ -242,6 +242,7 @@ class Driver:
         self._cnn_slm = None
         self._llama_slm = None
         self._pruned_slm = {}
+        self._w8a8_slm = None
         self.flatc = args.flatc or shutil.which("flatc")
         self.schema = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                    "runtime", "schema", "slm.fbs")
@@ -294,6 +295,21 @@ class Driver:
                 raise ScenarioError(f"setup: '{' '.join(cmd)}' failed with exit code {p.returncode}: {short(p.stderr)}")
             self._pruned_slm[spec] = out
         return self._pruned_slm[spec]
+
+    def w8a8_slm(self):
+        if self._w8a8_slm is None:
+            d = os.path.join(self.work, "setup")
+            os.makedirs(d, exist_ok=True)
+            out = os.path.join(d, "tiny_llama_w8a8.slm")
+            if os.path.exists(out):
+                os.remove(out)
+            cmd = [self.slmc, "compile", self.model("tiny_llama.onnx"), "--target=x86_64", "-o", out,
+                   "--quantize=w8a8", "--dim", "seq=16", "--dim", "past=16"]
+            p = run_cmd(cmd)
+            if p.returncode != 0 or not os.path.isfile(out):
+                raise ScenarioError(f"setup: '{' '.join(cmd)}' failed with exit code {p.returncode}: {short(p.stderr)}")
+            self._w8a8_slm = out
+        return self._w8a8_slm
 
     def cnn_input(self, d, arr=None, fname="input.npy"):
         os.makedirs(d, exist_ok=True)
@@ -626,6 +642,84 @@ class Driver:
         out = fresh_dir(os.path.join(d, "out"))
         self.run_rejects("slm-run", slm, ["--input-dir", inp], out, ["hostile.slm", "matmul_sparse", "masks must be"])
 
+    def sparse_a8_artifact(self, name, lie):
+        """A w8a8 tiny_llama whose first matmul_a8 became matmul_a8_sparse: random masks, their offsets (with `lie`,
+        the last strip's offset one more than its masks' popcount) and values written over the dense weight's
+        bytes (which no op reads any more)."""
+        where = {}
+
+        def edit(doc):
+            tensors, op = doc["graph"]["tensors"], next(o for o in doc["graph"]["ops"] if o.get("kind") == "matmul_a8")
+            attr = {a["name"]: a.get("i", 0) for a in op["attrs"]}
+            strips, quads = (attr["n"] + 15) // 16, attr["kp"] // 4
+            w = tensors[op["inputs"][3]]
+            rng = np.random.default_rng(1)
+            masks = (rng.integers(0, 2**63, strips * quads, dtype=np.uint64) &
+                     rng.integers(0, 2**63, strips * quads, dtype=np.uint64))
+            pops = np.array([bin(int(m)).count("1") for m in masks]).reshape(strips, quads).sum(axis=1)
+            offsets = np.concatenate([[0], np.cumsum(pops)]).astype(np.int64)
+            nnz = int(offsets[-1])
+            if lie:
+                offsets[-1] += 1
+            align = lambda v: (v + 63) // 64 * 64
+            mo = w.get("segment_offset", 0)
+            oo = mo + align(masks.nbytes)
+            vo = oo + align(offsets.nbytes)
+            if vo + nnz > mo + w["byte_size"]:
+                raise ScenarioError("setup: the sparse form does not fit over the dense weight")
+            where.update(weights=next(sg.get("offset", 0) for sg in doc["segments"] if sg["kind"] == "weights"),
+                         blobs=[(mo, masks.tobytes()), (oo, offsets.tobytes())])
+            first = len(tensors)
+            for nm, dt, shape, off, size in [("values", 2, [nnz], vo, nnz),
+                                             ("masks", 13, [strips, quads], mo, masks.nbytes),
+                                             ("offsets", 7, [strips + 1], oo, offsets.nbytes)]:
+                tensors.append({"name": "hostile.sparse_" + nm, "dtype": dt, "max_shape": shape, "storage": "Constant",
+                                "segment_offset": off, "byte_size": size, "static_shape": True})
+            op["kind"] = "matmul_a8_sparse"
+            if op.get("kernel"):
+                op["kernel"] = op["kernel"].replace("matmul_a8", "matmul_a8_sparse")
+            op["inputs"] = op["inputs"][:3] + [first, first + 1, first + 2] + op["inputs"][4:]
+
+        def raw_edit(data):
+            seg_area = (int.from_bytes(data[:4], "little") + 4 + 63) // 64 * 64 + where["weights"]
+            for off, blob in where["blobs"]:
+                data[seg_area + off:seg_area + off + len(blob)] = blob
+
+        return self.edit_artifact(name, edit, raw_edit, src=self.w8a8_slm())
+
+    def s_hostile_slm_sparse_a8_layout(self, name):
+        # A masked-sparse matmul_a8 whose last strip's offset claims one value more than its masks'
+        # popcount: the kernels walk the values by popcounts, so the loader refuses it before any run.
+        d, slm = self.sparse_a8_artifact(name, lie=True)
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        out = fresh_dir(os.path.join(d, "out"))
+        self.run_rejects("slm-run", slm, ["--input-dir", inp], out,
+                         ["hostile.slm", "matmul_a8_sparse", "offsets do not match the masks"])
+
+    def s_hostile_slm_sparse_a8_control(self, name):
+        # Control: the same edit with true offsets loads and runs, with the same outputs on the reference
+        # kernels as on the default ones (the AVX-512 VBMI2 kernel where the CPU has it).
+        d, slm = self.sparse_a8_artifact(name, lie=False)
+        inp = self.llama_inputs(os.path.join(d, "inputs"), 4, 0)
+        outs = {}
+        for level in ("ref", None):
+            out = fresh_dir(os.path.join(d, "out_" + (level or "default")))
+            env = dict(os.environ)
+            if level:
+                env["SLM_X86_LEVEL"] = level
+            p = subprocess.run([self.slm_run, slm, "--input-dir", inp, "--output-dir", out], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace", timeout=TIMEOUT, env=env)
+            if p.returncode != 0 or not npy_files(out):
+                raise ScenarioError(f"the true sparse form does not run ({level or 'default'}): {p.returncode}: "
+                                    f"{short(p.stderr)}")
+            outs[level] = {f: np.load(os.path.join(out, f)) for f in npy_files(out)}
+        for f, want in outs["ref"].items():
+            got = outs[None][f]
+            tol = 1e-3 * (1 + float(np.max(np.abs(want))))
+            if got.shape != want.shape or not np.all(np.abs(got - want) <= tol):
+                raise ScenarioError(f"{f}: default kernels differ from the reference ones by "
+                                    f"{float(np.max(np.abs(got - want)))} (tolerance {tol})")
+
     def s_hostile_slm_control(self, name):
         # Control: the JSON round trip without an edit gives an artifact that runs.
         d, slm = self.edit_artifact(name, lambda doc: None)
@@ -818,6 +912,8 @@ SCENARIOS = [
     "hostile_slm_sp24_layout",
     "hostile_slm_sparse_masks",
     "hostile_slm_sparse_shape",
+    "hostile_slm_sparse_a8_layout",
+    "hostile_slm_sparse_a8_control",
     "hostile_slm_state_not_a_cache",
     "hostile_slm_elementwise_unknown_step",
     "hostile_slm_elementwise_arg_out_of_range",

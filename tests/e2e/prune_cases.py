@@ -13,7 +13,9 @@
    ONNX weights were 2:4-pruned in numpy (the semantics of pass + packing + kernel, 1e-4).
    magnitude:S the same against numpy's unstructured pruning (slm.matmul_sparse, masked layout
    bytes, AVX-512 kernel against the reference kernel); with calibration (SparseGPT) too; below
-   the sparsity that pays it stays dense and says so.
+   the sparsity that pays it stays dense and says so. With --quantize=w8a8 the int8 codes of 2:4 and
+   magnitude:0.5 are stored masked (slm.matmul_a8_sparse) and equal the numpy-pruned model
+   quantized the same way; w4a8 and w8 keep the zeros dense and say so.
 4. The pruned models compile for arm64 and riscv64.
 5. Bad usage exits 2 with a message: fraction out of range, 2:4 with magnitude:S, pruning zeros
    with GPTQ (which would refill them), --calibration-data without --prune, a missing
@@ -86,9 +88,10 @@ def cosine(a, b):
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def matches_numpy_pruned(a, model, art, keep_of, expect_changed, inputs, tag):
+def matches_numpy_pruned(a, model, art, keep_of, expect_changed, inputs, tag, extra=()):
     """The pruned artifact equals the dense model whose ONNX MatMul weights (all but the LM head's)
-    were pruned in numpy by keep_of(w) (a bool mask, or None to leave w), within 1e-4."""
+    were pruned in numpy by keep_of(w) (a bool mask, or None to leave w), compiled with `extra`
+    (e.g. the same --quantize), within 1e-4."""
     import onnx
     from onnx import numpy_helper
     g = onnx.load(model)
@@ -109,7 +112,7 @@ def matches_numpy_pruned(a, model, art, keep_of, expect_changed, inputs, tag):
     dense_onnx = os.path.join(a.work, f"tiny_llama_{tag}.onnx")
     onnx.save(g, dense_onnx)
     dense = os.path.join(a.work, f"{tag}.dense.slm")
-    run([a.slmc, "compile", dense_onnx, "-o", dense] + DIMS)
+    run([a.slmc, "compile", dense_onnx, "-o", dense] + list(extra) + DIMS)
     for path, t in ((art, tag), (dense, tag + ".dense")):
         run([a.slmc, "run", path, "--input-dir", inputs, "--output-dir", os.path.join(a.work, t + ".out")])
     want = np.load(os.path.join(a.work, tag + ".dense.out", "logits.npy"))
@@ -273,6 +276,26 @@ def main():
     check("matmul_sparse" not in ops, "magnitude:0.1 should stay dense")
     matches_numpy_pruned(a, model, art10, lambda w: keep_magnitude(w, 0.1), 14, inputs2, "mag10")
 
+    # 3e. with --quantize the pruning passes only write zeros; w8a8 stores the int8 codes of 2:4 and
+    # magnitude:0.5 masked (slm.matmul_a8_sparse, the VBMI2 kernel against the reference) and equals
+    # the numpy-pruned model quantized the same way; w4a8 keeps them dense (a byte per int4 code
+    # would not be smaller at half zeros) and says so.
+    for spec, keep, count in (("2:4", keep24, 10), ("magnitude:0.5", keep_magnitude, 14)):
+        tag = "q8_" + spec.replace(":", "")
+        artq8 = os.path.join(a.work, tag + ".slm")
+        p = run([a.slmc, "compile", model, "-o", artq8, "--prune=" + spec, "--quantize=w8a8"] + DIMS)
+        check(f"{count} quantized matmuls stored masked" in p.stderr, f"{tag}: {p.stderr[-2000:]}")
+        ops = [o["kind"] for o in inspect(a.slmc, artq8)["ops"]]
+        check(ops.count("matmul_a8_sparse") == count, f"{tag}: {ops.count('matmul_a8_sparse')} masked int8 matmuls")
+        matches_reference(a.slmc, artq8, inputs2, a.work, tag)
+        matches_numpy_pruned(a, model, artq8, keep, count, inputs2, tag + "np", extra=["--quantize=w8a8"])
+    p = run([a.slmc, "compile", model, "-o", os.path.join(a.work, "q4_mag.slm"), "--prune=magnitude:0.5",
+             "--quantize=w4a8"] + DIMS)
+    check("0 quantized matmuls stored masked" in p.stderr and "int4 needs" in p.stderr, p.stderr[-2000:])
+    p = run([a.slmc, "compile", model, "-o", os.path.join(a.work, "w8_mag.slm"), "--prune=magnitude:0.5",
+             "--quantize=w8"] + DIMS)
+    check("has no masked storage" in p.stderr, p.stderr[-2000:])
+
     # 4. other targets
     for target in ("arm64", "riscv64"):
         run([a.slmc, "compile", model, f"--target={target}", "-o", os.path.join(a.work, f"pruned.{target}.slm"),
@@ -281,6 +304,8 @@ def main():
              "--prune=2:4"] + DIMS)
         run([a.slmc, "compile", model, f"--target={target}", "-o", os.path.join(a.work, f"pruned_mag.{target}.slm"),
              "--prune=magnitude:0.5"] + DIMS)
+        run([a.slmc, "compile", model, f"--target={target}", "-o", os.path.join(a.work, f"pruned_mag_q8.{target}.slm"),
+             "--prune=magnitude:0.5", "--quantize=w8a8"] + DIMS)
 
     # 5. bad usage
     for args, words in ((["--prune=ffn:1.5"], "0 < F, S < 1"), (["--prune=2:4,magnitude:0.5"], "give one of them"),

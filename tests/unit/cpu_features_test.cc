@@ -40,6 +40,7 @@ TEST(CpuFeatures, ExcludedFeaturesLowerTheCap) {
   EXPECT_EQ(slm::isa_level_cap({"fma"}), 0);
   EXPECT_LE(slm::isa_level_cap({"avx512f"}), 1);
   EXPECT_LE(slm::isa_level_cap({"avx512vnni"}), 2);
+  EXPECT_LE(slm::isa_level_cap({"avx512vbmi2"}), 3);
 #elif defined(__aarch64__)
   EXPECT_EQ(slm::isa_level_cap({"neon"}), 0);
   EXPECT_LE(slm::isa_level_cap({"dotprod"}), 1);

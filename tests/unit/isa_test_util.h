@@ -41,7 +41,7 @@ inline void PrintTo(const IsaLevel &l, std::ostream *os) { *os << l.name(); }
 inline std::vector<IsaLevel> isa_levels() {
   std::vector<IsaLevel> v;
 #ifdef SLM_WITH_X86_KERNELS
-  for (int l : {int(kX86Avx2), int(kX86Avx512), int(kX86Avx512Vnni)})
+  for (int l : {int(kX86Avx2), int(kX86Avx512), int(kX86Avx512Vnni), int(kX86Avx512Vbmi2)})
     v.push_back({"x86_64", l, "SLM_X86_LEVEL", x86_level_name, x86_cpu_level, find_x86_kernel});
 #endif
 #ifdef SLM_WITH_ARM64_KERNELS

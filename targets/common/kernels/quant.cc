@@ -2,6 +2,7 @@
 #include "epilogue.h"
 #include "kernel_util.h"
 #include "quant_a8.h"
+#include "sparse_s8.h"
 
 #include <algorithm>
 #include <cmath>
@@ -272,6 +273,83 @@ int run_matmul_a8(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
+// ---- slm.matmul_a8_sparse: matmul_a8 with the masked-sparse weight of sparse_s8.h ----
+
+int infer_matmul_a8_sparse(KernelContext *ctx) {
+  if (int rc = require_inputs(ctx, 7)) return rc;
+  A8Layout l;
+  if (!read_a8_layout(ctx, &l)) return SLM_INVALID(ctx, "matmul_a8_sparse: bad bits/group_size/k/kp attributes");
+  const Tensor &q = *input(ctx, 0), &v = *input(ctx, 3), &mk = *input(ctx, 4), &off = *input(ctx, 5),
+               &s = *input(ctx, 6);
+  if (q.dtype != kI8 || q.rank < 1 || q.dims[q.rank - 1] != l.kp)
+    return SLM_INVALID(ctx, "matmul_a8_sparse: activations must be int8 [..., %lld]", (long long)l.kp);
+  int64_t scales = input(ctx, 1)->numel();
+  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 ||
+      (scales * l.kp != q.numel() && scales * l.group != q.numel()) || input(ctx, 2)->numel() * l.group != q.numel())
+    return SLM_INVALID(ctx, "matmul_a8_sparse: row scales/sums do not match the activations");
+  if (v.dtype != kU8 || v.rank != 1 || mk.dtype != kU64 || mk.rank != 2 || mk.dims[0] != l.strips ||
+      mk.dims[1] != l.kp / 4 || off.dtype != kI64 || off.numel() != l.strips + 1 || s.dtype != kF16 ||
+      s.numel() != l.strips * l.groups * 16)
+    return SLM_INVALID(ctx, "matmul_a8_sparse: masks must be uint64 [%lld strips, %lld], offsets int64 [%lld], "
+                       "values uint8, with matching scales", (long long)l.strips, (long long)(l.kp / 4),
+                       (long long)(l.strips + 1));
+  Act act;
+  if (!parse_activation(*ctx->attrs, &act)) return SLM_UNSUPPORTED(ctx, "matmul_a8_sparse: unknown activation");
+  Tensor *y = output(ctx, 0);
+  set_shape(y, kF32, q.rank, q.dims);
+  y->dims[q.rank - 1] = l.n;
+  const Tensor *bias = input(ctx, 7);
+  if (bias && bias->numel() != l.n)
+    return SLM_INVALID(ctx, "matmul_a8_sparse: bias must have %lld elements", (long long)l.n);
+  for (int i = 8; i <= 9; ++i)
+    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
+      return SLM_INVALID(ctx, "matmul_a8_sparse: %s must have the output's shape", i == 8 ? "mul" : "residual");
+  return SLM_REF_OK;
+}
+
+// Row m of strip `strip` before the epilogue: the tiles are expanded one code at a time in mask
+// order, the unset ones reading as the zero code (= the offset, so they add nothing after the
+// offset correction). The loader has checked that the offsets match the masks.
+void matmul_a8_sparse_strip(const A8Layout &l, KernelContext *ctx, int64_t m, int64_t strip, float *acc) {
+  const Tensor &q = *input(ctx, 0), &as = *input(ctx, 1), &asum = *input(ctx, 2), &s = *input(ctx, 6);
+  const int8_t *x = q.as<int8_t>() + m * l.kp;
+  const uint8_t *p = input(ctx, 3)->as<uint8_t>() + input(ctx, 5)->as<int64_t>()[strip];
+  const uint64_t *masks = input(ctx, 4)->as<uint64_t>() + strip * (l.kp / 4);
+  const uint16_t *sc = s.as<uint16_t>() + strip * l.groups * 16;
+  const int64_t zero = slm_sparse_s8_zero_code(int(l.bits)), rows = q.numel() / l.kp;
+  const bool group_scales = as.numel() != rows;
+  float total[16] = {};
+  for (int64_t g = 0; g < l.groups; ++g) {
+    int64_t dot[16] = {}; // 64 bits, as run_matmul_a8: a hostile group size or sum must not overflow
+    for (int64_t i = g * l.group / 4; i < (g + 1) * l.group / 4; ++i)
+      for (int b = 0; b < 64; ++b) {
+        int64_t u = (masks[i] >> b) & 1 ? *p++ : zero;
+        dot[b / 4] += u * x[4 * i + b % 4];
+      }
+    float a_scale = group_scales ? as.as<float>()[m * l.groups + g] : 1.0f;
+    for (int c = 0; c < 16; ++c)
+      total[c] += half_to_float(sc[g * 16 + c]) * a_scale * float(dot[c] - zero * int64_t(asum.as<int32_t>()[m * l.groups + g]));
+  }
+  for (int c = 0; c < 16; ++c) acc[c] = group_scales ? total[c] : as.as<float>()[m] * total[c];
+}
+
+int run_matmul_a8_sparse(KernelContext *ctx) {
+  A8Layout l;
+  read_a8_layout(ctx, &l);
+  int64_t rows = input(ctx, 0)->numel() / l.kp;
+  float *y = output(ctx, 0)->as<float>();
+  const Epilogue epilogue(ctx, 7);
+  parallel(ctx, rows * l.strips, 1, [&](int64_t b, int64_t e) {
+    float acc[16];
+    for (int64_t u = b; u < e; ++u) {
+      int64_t m = u / l.strips, strip = u % l.strips, n0 = strip * 16;
+      matmul_a8_sparse_strip(l, ctx, m, strip, acc);
+      epilogue.apply(acc, m, n0, std::min<int64_t>(16, l.n - n0), l.n, y + m * l.n + n0);
+    }
+  });
+  return SLM_REF_OK;
+}
+
 // ---- slm.matmul_hw: float16 / bfloat16 weights widened to float32 ----
 
 int infer_matmul_hw(KernelContext *ctx) {
@@ -324,6 +402,7 @@ int run_matmul_hw(KernelContext *ctx) {
 const OpKernel kQuantKernels[] = {
     {"slm.gather_wq", infer_gather_wq, run_gather_wq, 0},
     {"slm.matmul_a8", infer_matmul_a8, run_matmul_a8, 0},
+    {"slm.matmul_a8_sparse", infer_matmul_a8_sparse, run_matmul_a8_sparse, 0},
     {"slm.matmul_hw", infer_matmul_hw, run_matmul_hw, 0},
     {"slm.matmul_wq", infer_matmul_wq, run_matmul_wq, 0},
     {"slm.quantize_rows", infer_quantize_rows, run_quantize_rows, 0},

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gemm_s8_args.h"
+#include "sparse_s8.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,6 +15,8 @@ extern "C" {
 
 /* AVX-512 VNNI (vpdpbusd): 4 rows x 2 strips per block, 1 row x 4 strips for M = 1. */
 void slm_gemm_s8__avx512vnni(const slm_gemm_s8_args_t *args);
+/* slm.matmul_a8_sparse (sparse_s8.h) on AVX-512 VBMI2 (vpexpandb) + VNNI: the blocks of slm_gemm_s8__avx512vnni. */
+void slm_gemm_s8_sparse__avx512vbmi2(const slm_sparse_s8_args_t *args);
 /* AVX2 (vpmaddubsw + vpmaddwd): 2 rows x 1 strip per block. */
 void slm_gemm_s8__avx2(const slm_gemm_s8_args_t *args);
 

@@ -149,11 +149,22 @@ const OpKernel kAvx512VnniKernels[] = {
     {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
     {"slm.matmul_sparse", infer_matmul_sparse_ref, run_matmul_sparse_avx512, 0},
     {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
+// The VNNI table plus slm.matmul_a8_sparse (vpexpandb); sorted by op name like the others.
+const OpKernel kAvx512Vbmi2Kernels[] = {
+    {"MatMul", infer_matmul_ref, run_matmul_f32_or_ref<slm_gemm_f32__avx512f>, 0},
+    {"slm.attention", infer_attention_ref, run_attention_on<slm_attention_row_f32__avx512f>, 0},
+    {"slm.fused_matmul", infer_fused_matmul_ref, run_fused_matmul_f32_or_ref<slm_gemm_f32__avx512f, slm_gemm_f32_nt__avx512f, slm_act_f32__avx512f>, 0},
+    {"slm.matmul_wq", infer_matmul_wq_ref, run_matmul_wq_avx512, 0},
+    {"slm.matmul_a8", infer_matmul_a8_ref, run_matmul_a8_on<slm_gemm_s8__avx512vnni>, 0},
+    {"slm.matmul_a8_sparse", infer_matmul_a8_sparse_ref, run_matmul_a8_sparse_on<slm_gemm_s8_sparse__avx512vbmi2>, 0},
+    {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
+    {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
+    {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
 
 } // namespace
 
 const char *x86_level_name(int level) {
-  return level >= kX86Avx512Vnni ? "avx512vnni" : level >= kX86Avx512 ? "avx512" : level >= kX86Avx2 ? "avx2" : "ref";
+  return level >= kX86Avx512Vbmi2 ? "avx512vbmi2" : level >= kX86Avx512Vnni ? "avx512vnni" : level >= kX86Avx512 ? "avx512" : level >= kX86Avx2 ? "avx2" : "ref";
 }
 
 int x86_cpu_level() {
@@ -165,22 +176,26 @@ int x86_cpu_level() {
       __builtin_cpu_supports("avx512vl"))
     level = kX86Avx512;
   if (level == kX86Avx512 && __builtin_cpu_supports("avx512vnni")) level = kX86Avx512Vnni;
+  if (level == kX86Avx512Vnni && __builtin_cpu_supports("avx512vbmi2")) level = kX86Avx512Vbmi2;
   if (const char *env = std::getenv("SLM_X86_LEVEL")) {
     int cap = !std::strcmp(env, "ref")      ? kX86Ref
               : !std::strcmp(env, "avx2")   ? kX86Avx2
               : !std::strcmp(env, "avx512") ? kX86Avx512
-                                            : kX86Avx512Vnni;
+              : !std::strcmp(env, "avx512vnni") ? kX86Avx512Vnni
+                                            : kX86Avx512Vbmi2;
     if (cap < level) level = cap;
   }
   return level;
 }
 
 const OpKernel *find_x86_kernel(const char *key, int level) {
-  const OpKernel *table = level >= kX86Avx512Vnni ? kAvx512VnniKernels
+  const OpKernel *table = level >= kX86Avx512Vbmi2 ? kAvx512Vbmi2Kernels
+                          : level >= kX86Avx512Vnni ? kAvx512VnniKernels
                           : level >= kX86Avx512    ? kAvx512Kernels
                           : level >= kX86Avx2      ? kAvx2Kernels
                                                    : nullptr;
-  size_t n = level >= kX86Avx512Vnni ? sizeof kAvx512VnniKernels / sizeof *kAvx512VnniKernels
+  size_t n = level >= kX86Avx512Vbmi2 ? sizeof kAvx512Vbmi2Kernels / sizeof *kAvx512Vbmi2Kernels
+             : level >= kX86Avx512Vnni ? sizeof kAvx512VnniKernels / sizeof *kAvx512VnniKernels
              : level >= kX86Avx512 ? sizeof kAvx512Kernels / sizeof *kAvx512Kernels
              : level >= kX86Avx2 ? sizeof kAvx2Kernels / sizeof *kAvx2Kernels
                                  : 0;
