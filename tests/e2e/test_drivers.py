@@ -190,7 +190,7 @@ class BadInputCasesWithFake(unittest.TestCase):
         p = run([PY, os.path.join(HERE, "bad_input_cases.py"), "--list"])
         names = p.stdout.split()
         self.assertEqual(len([n for n in names if not n.startswith("hostile_")]), 14)
-        self.assertEqual(len([n for n in names if n.startswith("hostile_")]), 36)
+        self.assertEqual(len([n for n in names if n.startswith("hostile_")]), 40)
         work = tempfile.mkdtemp(prefix="e2e-bad-test-")
         try:
             p = run([PY, os.path.join(HERE, "bad_input_cases.py"), "--slmc", FAKE, "--models", MODELS,
