@@ -58,12 +58,13 @@ std::string producerBlocker(slm::FusedMatMulOp op, const char *what) {
   return "";
 }
 
-// The past KV input may change shape only when it is a function argument read by nothing but
-// this attention and Shape ops (whose results do not depend on the head count we change... the
-// head count is read through Shape only for the past length, a different dim).
+// The past KV input may change shape only when it is a function argument, or a session-state cache
+// (slm.kv_cache, --kv-cache=state), read by nothing but this attention and Shape ops (whose results
+// do not depend on the head count we change: the head count is read through Shape only for the
+// past length, a different dim).
 bool pastIsPrivateArg(Value past, Operation *attention) {
   if (!past) return true;
-  if (!isa<BlockArgument>(past)) return false;
+  if (!isa<BlockArgument>(past) && !past.getDefiningOp<slm::KvCacheOp>()) return false;
   for (Operation *user : past.getUsers())
     if (user != attention && !isa<slm::OnnxShapeOp>(user)) return false;
   return true;
@@ -125,7 +126,7 @@ void matchHeads(slm::AttentionOp att, std::set<Operation *> &used, PruneSites &s
   if (!o || o.getA() != att.getOutput() || !hasConstWeight(o))
     return skip("attention output does not feed a constant-weight output projection");
   if (!pastIsPrivateArg(att.getPastKey(), att) || !pastIsPrivateArg(att.getPastValue(), att))
-    return skip("past key/value is not a function argument private to this attention");
+    return skip("past key/value is not a function argument or state cache private to this attention");
   if (!presentOnlyReturned(att.getPresentKey()) || !presentOnlyReturned(att.getPresentValue()))
     return skip("present key/value has users other than the return");
   int64_t h = int64_t(att.getNumHeads()), kvh = int64_t(att.getKvNumHeads());

@@ -170,6 +170,18 @@ def main():
     p = run([a.slmc, "run", art, "--input-dir", bad, "--output-dir", os.path.join(a.work, "bad.out")], expect=2)
     check("past_key_values" in p.stderr, "a 2-head cache for the pruned model is not named in the error")
 
+    # 1b. heads with the KV caches as session state (--kv-cache=state): the slm.kv_cache ops lose the
+    # removed KV group too, and the pruned artifact runs (reference vs default kernels).
+    arts = os.path.join(a.work, "pruned_state.slm")
+    run([a.slmc, "compile", model, "-o", arts, "--prune=heads:0.5", "--kv-cache=state"] + DIMS)
+    rows = [r for r in inspect(a.slmc, arts)["prune"]["layers"] if r["kind"] == "heads"]
+    check(len(rows) == 2 and all("skipped" not in r and r["removed"] * 2 == r["total"] for r in rows),
+          f"heads with state caches: {rows}")
+    ids_only = os.path.join(a.work, "inputs.ids")
+    os.makedirs(ids_only, exist_ok=True)
+    np.save(os.path.join(ids_only, "input_ids.npy"), rng.integers(0, 256, (1, 5), dtype=np.int64))
+    matches_reference(a.slmc, arts, ids_only, a.work, "pruned_state")
+
     # 2. magnitude importance, then w8 quantization of the pruned matrices
     artq = os.path.join(a.work, "pruned_w8.slm")
     p = run([a.slmc, "compile", model, "-o", artq, "--prune=ffn:0.25", "--quantize=w8"] + DIMS)

@@ -159,6 +159,7 @@ const OpKernel kAvx512Vbmi2Kernels[] = {
     {"slm.matmul_a8_sparse", infer_matmul_a8_sparse_ref, run_matmul_a8_sparse_on<slm_gemm_s8_sparse__avx512vbmi2>, 0},
     {"slm.matmul_hw", infer_matmul_hw_ref, run_matmul_hw_avx512, 0},
     {"slm.matmul_sp24", infer_matmul_sp24_ref, run_matmul_sp24_avx512, 0},
+    {"slm.matmul_sparse", infer_matmul_sparse_ref, run_matmul_sparse_avx512, 0},
     {"slm.quantize_rows", infer_quantize_rows_ref, run_quantize_rows_on<slm_quantize_row_s8__avx512>, 0}};
 
 } // namespace

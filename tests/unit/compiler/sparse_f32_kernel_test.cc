@@ -143,3 +143,23 @@ TEST(SparseF32Avx512, FollowsTheMaskBits) {
 
 } // namespace
 #endif // SLM_WITH_X86_KERNELS
+
+namespace {
+
+// Each x86 level's kernel table is the level below's plus what its new instructions allow: an op
+// the lower level runs natively must not fall back to the reference kernel one level up (a merge
+// once dropped slm.matmul_sparse from the VBMI2 table, and no output differed, only the speed).
+TEST(X86KernelTables, EachLevelKeepsTheKernelsOfTheLevelBelow) {
+  const char *const ops[] = {"MatMul",        "slm.attention",   "slm.fused_matmul",    "slm.matmul_wq",
+                             "slm.matmul_a8", "slm.matmul_hw",   "slm.matmul_sp24",     "slm.matmul_sparse",
+                             "slm.quantize_rows", "slm.matmul_a8_sparse"};
+  for (int level = slm::kX86Avx2 + 1; level <= slm::kX86Avx512Vbmi2; ++level)
+    for (const char *op : ops)
+      if (slm::find_x86_kernel(op, level - 1))
+        EXPECT_NE(slm::find_x86_kernel(op, level), nullptr)
+            << op << " has a kernel at " << slm::x86_level_name(level - 1) << " but not at " << slm::x86_level_name(level);
+  EXPECT_NE(slm::find_x86_kernel("slm.matmul_sparse", slm::kX86Avx512), nullptr);
+  EXPECT_NE(slm::find_x86_kernel("slm.matmul_a8_sparse", slm::kX86Avx512Vbmi2), nullptr);
+}
+
+} // namespace
