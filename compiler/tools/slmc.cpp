@@ -100,8 +100,8 @@ int cmdCompile(int argc, char **argv) {
       "stores it masked (slm.matmul_sparse: (1-S) of the bytes plus 1/32, zeros skipped by the AVX-512 kernel) when "
       "S >= 0.5; below that the masked form does not pay (decode gains from S = 0.3, prefill loses below 0.7), so "
       "the zeros stay dense and the report says it was not worth it. "
-      "With --quantize the zeros go into the quantized weights (w8a8/w4a8: stored masked where that is smaller; "
-      "see the report)")(
+      "With --quantize the zeros go into the quantized weights; w8a8/w4a8 codes are stored masked "
+      "(slm.matmul_a8_sparse) where that takes at most 0.65x their bytes, other schemes keep the zeros dense")(
       "calibration-data", po::value(&opt.calibrationData),
       "folder of <input>.npy files, or of one such folder per input set: pruning importance from activations "
       "(run through the runtime on this host) and the pruned model's error against the unpruned one")(
