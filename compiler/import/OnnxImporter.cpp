@@ -643,7 +643,7 @@ ImportResult Importer::run() {
       onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0, /*enable_data_propagation=*/true};
       onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), opts);
     } catch (const std::exception &e) {
-      err.fail(path + ": ONNX shape inference failed: " + e.what());
+      (void)err.fail(path + ": ONNX shape inference failed: " + e.what());
     }
     if (err.message.empty() && succeeded(buildFunction())) {
       std::string diag;
@@ -652,7 +652,7 @@ ImportResult Importer::run() {
         os << d.getLocation() << ": " << d << "\n";
         return success();
       });
-      if (failed(verify(*module))) err.fail(path + ": imported IR does not verify:\n" + diag);
+      if (failed(verify(*module))) (void)err.fail(path + ": imported IR does not verify:\n" + diag);
     }
   }
   result.error = err.message;
