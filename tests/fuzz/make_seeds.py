@@ -96,6 +96,8 @@ def artifact_seeds(slmc, models, out):
                          ["--dim", "seq=4", "--dim", "past=4", "--prune=2:4"])  # slm.matmul_sp24
     made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_sparse.slm"),
                          ["--dim", "seq=4", "--dim", "past=4", "--prune=magnitude:0.6"])  # slm.matmul_sparse
+    made += compile_seed(slmc, os.path.join(models, "tiny_llama.onnx"), os.path.join(d, "tiny_llama_sparse_w8a8.slm"),
+                         ["--dim", "seq=4", "--dim", "past=4", "--prune=2:4", "--quantize=w8a8"])  # matmul_a8_sparse
     for t in ARTIFACT_NODE_TESTS:
         model = os.path.join(NODE_TESTS, t, "model.onnx")
         if os.path.isfile(model):
