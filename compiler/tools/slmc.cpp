@@ -91,7 +91,7 @@ int cmdCompile(int argc, char **argv) {
       "for vendor toolchains (implies --codegen)")(
       "plugin", po::value(&opt.plugins)->composing(), "load a target plugin library PATH.so (repeatable)")(
       "prune", po::value(&opt.prune),
-      "structured pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
+      "pruning before quantization, SPEC[,SPEC]: ffn:F removes fraction F of the FFN intermediate "
       "channels, heads:F fraction F of the attention heads (whole KV groups or the same count per group); 2:4 keeps "
       "two of every four weights along K in each matmul not producing a model output, the largest, or with "
       "--calibration-data chosen and compensated SparseGPT-style through X^T X "
