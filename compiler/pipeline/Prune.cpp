@@ -481,14 +481,14 @@ int storePrunedQuantized(ModuleOp module, const CompileOptions &options) {
     auto d = cast<DictionaryAttr>(report[i]);
     if (d.get("skipped")) {
       ++dense;
-      llvm::errs() << llvm::formatv("{0,-32} int8 codes stored dense: {1}\n", field<StringAttr>(d, "layer").str(),
+      llvm::errs() << llvm::formatv("{0,-32} codes stored dense: {1}\n", field<StringAttr>(d, "layer").str(),
                                     field<StringAttr>(d, "skipped").str());
       continue;
     }
     ++masked;
     bytesBefore += field<IntegerAttr>(d, "bytes_before").getInt();
     bytesAfter += field<IntegerAttr>(d, "bytes_after").getInt();
-    llvm::errs() << llvm::formatv("{0,-32} int8 codes stored masked: {1}, {2} -> {3} bytes\n",
+    llvm::errs() << llvm::formatv("{0,-32} codes stored masked: {1}, {2} -> {3} bytes\n",
                                   field<StringAttr>(d, "layer").str(), field<StringAttr>(d, "detail").str(),
                                   field<IntegerAttr>(d, "bytes_before").getInt(),
                                   field<IntegerAttr>(d, "bytes_after").getInt());

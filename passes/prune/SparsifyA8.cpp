@@ -6,6 +6,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 namespace slmc {
 #define GEN_PASS_DEF_SPARSIFYA8
 #include "passes/prune/Passes.h.inc"
@@ -74,7 +76,9 @@ struct SparsifyA8Pass : impl::SparsifyA8Base<SparsifyA8Pass> {
       if (double(after) > maxRatio * double(before)) {
         std::string why = llvm::formatv("{0:f1}% zero codes: the sparse form would be {1} bytes, more than {2:f2}x the "
                                         "dense {3}{4}", 100 * zeroFraction, after, maxRatio.getValue(), before,
-                                        bits == 4 ? " (int4 needs about 72% zeros)" : "").str();
+                                        bits == 4 ? llvm::formatv(" (int4 needs about {0}% zeros)",
+                                                                  int(std::floor(100 * (1.125 - 0.5 * maxRatio) + 1e-6))).str()
+                                                  : std::string()).str();
         rows.push_back(b.getDictionaryAttr({named("layer", b.getStringAttr(layer)),
                                             named("kind", b.getStringAttr("sparse-a8")),
                                             named("skipped", b.getStringAttr(why))}));
