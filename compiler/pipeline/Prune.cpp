@@ -145,7 +145,8 @@ std::string gatherStatistics(ModuleOp module, const CompileOptions &options, con
 // consumer's output, i.e. the residual stream after the block, against the unpruned model's) and
 // the model outputs' errors.
 std::string measureErrors(ModuleOp module, const CompileOptions &options, const std::vector<CalibSet> &sets,
-                          const std::vector<Outputs> &reference, const std::map<int64_t, std::string> &tagKeys) {
+                          const std::vector<Outputs> &reference,
+                          const std::map<int64_t, std::vector<std::string>> &tagKeys) {
   OwningOpRef<ModuleOp> probe(cast<ModuleOp>(module->clone()));
   auto sites = taggedSites(*probe);
   func::FuncOp f = mainFunc(*probe);
@@ -159,12 +160,19 @@ std::string measureErrors(ModuleOp module, const CompileOptions &options, const 
   for (size_t r = 0; r < runs.size(); ++r) {
     for (size_t i = 0; i < nOut; ++i)
       if (runs[r][i].dims == reference[r][i].dims) outErr[i].add(runs[r][i], reference[r][i], runs[r][i].dims.size() >= 2);
-    for (size_t i = 0; i < sites.size(); ++i) siteErr[i].add(runs[r][nOut + i], reference[r][nOut + i], false);
+    // A matmul whose output lost channels (2:4/magnitude on a gate/up after ffn:F) is not compared.
+    for (size_t i = 0; i < sites.size(); ++i)
+      if (runs[r][nOut + i].dims == reference[r][nOut + i].dims)
+        siteErr[i].add(runs[r][nOut + i], reference[r][nOut + i], false);
   }
   Builder b(module.getContext());
   std::map<std::string, double> byKey;
   size_t i = 0;
-  for (auto &[tag, op] : sites) byKey[tagKeys.at(tag)] = siteErr[i++].rel();
+  for (auto &[tag, op] : sites) {
+    if (siteErr[i].compared)
+      for (const std::string &key : tagKeys.at(tag)) byKey[key] = siteErr[i].rel();
+    ++i;
+  }
   SmallVector<Attribute> rows;
   if (auto report = module->getAttrOfType<ArrayAttr>(kPruneReportAttr))
     for (Attribute a : report) {
@@ -375,12 +383,26 @@ int runPruning(ModuleOp module, const CompileOptions &options) {
   // Tag the consumers so the host runs before and after pruning can find them in their clones.
   PruneSites sites = findPruneSites(module);
   Builder b(module.getContext());
-  std::map<int64_t, std::string> tagKeys; // tag -> "kind layer", the report row it belongs to
+  std::map<int64_t, std::vector<std::string>> tagKeys; // tag -> "kind layer" of the report rows it belongs to
   int64_t tag = 0;
   if (spec.heads > 0)
-    for (const HeadSite &s : sites.heads) s.o->setAttr(kSiteAttr, b.getI64IntegerAttr(tag)), tagKeys[tag++] = "heads " + s.layer;
+    for (const HeadSite &s : sites.heads) s.o->setAttr(kSiteAttr, b.getI64IntegerAttr(tag)), tagKeys[tag++] = {"heads " + s.layer};
   if (spec.ffn > 0)
-    for (const FfnSite &s : sites.ffn) s.down->setAttr(kSiteAttr, b.getI64IntegerAttr(tag)), tagKeys[tag++] = "ffn " + s.layer;
+    for (const FfnSite &s : sites.ffn) s.down->setAttr(kSiteAttr, b.getI64IntegerAttr(tag)), tagKeys[tag++] = {"ffn " + s.layer};
+  // With calibration, every matmul 2:4 or magnitude:S will take gets its own output error too (a
+  // down/output projection already tagged shares its tag).
+  if ((spec.sp24 || spec.magnitude > 0) && !options.calibrationData.empty())
+    module.walk([&](slm::FusedMatMulOp op) {
+      Weight w;
+      if (!(spec.sp24 ? sp24Blocker(op, &w) : magnitudeBlocker(op, &w)).empty()) return;
+      std::string key = std::string(spec.sp24 ? "2:4 " : "magnitude ") + matmulLayerName(op, w);
+      if (auto t = op->getAttrOfType<IntegerAttr>(kSiteAttr)) {
+        tagKeys[t.getInt()].push_back(key);
+        return;
+      }
+      op->setAttr(kSiteAttr, b.getI64IntegerAttr(tag));
+      tagKeys[tag++] = {key};
+    });
 
   std::vector<CalibSet> sets;
   std::vector<Outputs> reference;
@@ -532,7 +554,7 @@ void printPruneReport(ModuleOp module, llvm::raw_ostream &os) {
     row(layer, kind, detail, imp, std::to_string(b), std::to_string(f),
         err            ? llvm::formatv("{0:e2}", err.getValueAsDouble()).str()
         : !calibrated ? "n/a (no --calibration-data)"
-                       : "- (per layer: ffn/heads only; model outputs below)");
+                       : "- (not compared: the output's shape changed; model outputs below)");
   }
   row("total (pruned matrices)", "", "", "", std::to_string(before), std::to_string(after),
       llvm::formatv("{0:f3}x the bytes", before ? double(after) / double(before) : 1.0).str());

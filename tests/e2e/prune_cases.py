@@ -276,6 +276,8 @@ def main():
         rows70 = [r for r in inspect(a.slmc, art70)["prune"]["layers"] if "skipped" not in r]
         want_imp = "calib-sparsegpt" if extra else "magnitude"
         check(all(r["importance"] == want_imp and r["stored"] == "sparse" for r in rows70), f"{tag}: {rows70}")
+        if extra:  # with calibration every pruned matmul's output is compared with the unpruned model's
+            check(all(0 < r.get("output_rel_error", -1) < 10 for r in rows70), f"{tag}: per-layer errors {rows70}")
         out70 = matches_reference(a.slmc, art70, inputs2, a.work, tag)
         cos_of[tag] = cosine(np.load(os.path.join(base_out, "logits.npy")), out70["logits.npy"])
     # This random-weight model and 48 random calibration tokens say nothing about which is better
