@@ -46,6 +46,17 @@ inline void set_shape(Tensor *dst, int32_t dtype, int rank, const int64_t *dims)
 // Multidirectional (numpy) broadcast of shapes a and b into out; false if incompatible.
 bool broadcast_shapes(const Tensor &a, const Tensor &b, int *out_rank, int64_t *out_dims);
 
+// Checks the fused_matmul epilogue operands from input `first` on (bias [N], then mul and residual
+// of y's shape; each optional) against the output y; `op` names the op in the message.
+inline int check_epilogue_operands(KernelContext *ctx, int first, int64_t n, const Tensor &y, const char *op) {
+  const Tensor *bias = input(ctx, first);
+  if (bias && bias->numel() != n) return SLM_INVALID(ctx, "%s: bias must have %lld elements", op, (long long)n);
+  for (int i = first + 1; i <= first + 2; ++i)
+    if (const Tensor *t = input(ctx, i); t && t->numel() != y.numel())
+      return SLM_INVALID(ctx, "%s: %s must have the output's shape", op, i == first + 1 ? "mul" : "residual");
+  return SLM_REF_OK;
+}
+
 // Strides (in elements) of `t` viewed as a tensor of rank `rank` broadcast to
 // out_dims: leading missing dims and size-1 dims get stride 0.
 void broadcast_strides(const Tensor &t, int rank, const int64_t *out_dims, int64_t *strides);

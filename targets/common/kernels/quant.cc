@@ -50,12 +50,7 @@ int infer_matmul_wq(KernelContext *ctx) {
   Tensor *y = output(ctx, 0);
   set_shape(y, kF32, a.rank, a.dims);
   y->dims[a.rank - 1] = l.n;
-  const Tensor *bias = input(ctx, 4);
-  if (bias && bias->numel() != l.n) return SLM_INVALID(ctx, "matmul_wq: bias must have %lld elements", (long long)l.n);
-  for (int i = 5; i <= 6; ++i)
-    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
-      return SLM_INVALID(ctx, "matmul_wq: %s must have the output's shape", i == 5 ? "mul" : "residual");
-  return SLM_REF_OK;
+  return check_epilogue_operands(ctx, 4, l.n, *y, "matmul_wq");
 }
 
 int run_matmul_wq(KernelContext *ctx) {
@@ -201,18 +196,25 @@ int run_quantize_rows(KernelContext *ctx) {
   return SLM_REF_OK;
 }
 
+// Inputs 0-2 of slm.matmul_a8 / matmul_a8_sparse (quantize_rows' outputs) against the layout: int8
+// activations [..., kp], their scales (one per row, or one per row and group: group_scales) and sums.
+int check_a8_activations(KernelContext *ctx, const A8Layout &l, const char *op) {
+  const Tensor &q = *input(ctx, 0);
+  if (q.dtype != kI8 || q.rank < 1 || q.dims[q.rank - 1] != l.kp)
+    return SLM_INVALID(ctx, "%s: activations must be int8 [..., %lld]", op, (long long)l.kp);
+  int64_t scales = input(ctx, 1)->numel();
+  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 ||
+      (scales * l.kp != q.numel() && scales * l.group != q.numel()) || input(ctx, 2)->numel() * l.group != q.numel())
+    return SLM_INVALID(ctx, "%s: row scales/sums do not match the activations", op);
+  return SLM_REF_OK;
+}
+
 int infer_matmul_a8(KernelContext *ctx) {
   if (int rc = require_inputs(ctx, 5)) return rc;
   A8Layout l;
   if (!read_a8_layout(ctx, &l)) return SLM_INVALID(ctx, "matmul_a8: bad bits/group_size/k/kp attributes");
+  if (int rc = check_a8_activations(ctx, l, "matmul_a8")) return rc;
   const Tensor &q = *input(ctx, 0), &w = *input(ctx, 3), &s = *input(ctx, 4);
-  if (q.dtype != kI8 || q.rank < 1 || q.dims[q.rank - 1] != l.kp)
-    return SLM_INVALID(ctx, "matmul_a8: activations must be int8 [..., %lld]", (long long)l.kp);
-  // Activation scales: one per row, or one per row and group (quantize_rows' group_scales).
-  int64_t scales = input(ctx, 1)->numel();
-  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 ||
-      (scales * l.kp != q.numel() && scales * l.group != q.numel()) || input(ctx, 2)->numel() * l.group != q.numel())
-    return SLM_INVALID(ctx, "matmul_a8: row scales/sums do not match the activations");
   // The ISA kernels read the strip size from w.dims[1]: the shape, not only the count, must match.
   if (w.rank != 2 || w.dims[0] != l.strips || w.dims[1] != l.strip_bytes || s.dtype != kF16 ||
       s.numel() != l.strips * l.groups * 16)
@@ -223,12 +225,7 @@ int infer_matmul_a8(KernelContext *ctx) {
   Tensor *y = output(ctx, 0);
   set_shape(y, kF32, q.rank, q.dims);
   y->dims[q.rank - 1] = l.n;
-  const Tensor *bias = input(ctx, 5);
-  if (bias && bias->numel() != l.n) return SLM_INVALID(ctx, "matmul_a8: bias must have %lld elements", (long long)l.n);
-  for (int i = 6; i <= 7; ++i)
-    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
-      return SLM_INVALID(ctx, "matmul_a8: %s must have the output's shape", i == 6 ? "mul" : "residual");
-  return SLM_REF_OK;
+  return check_epilogue_operands(ctx, 5, l.n, *y, "matmul_a8");
 }
 
 // Stored (unsigned, offset) weight code of row k, column lane c of a strip.
@@ -279,14 +276,9 @@ int infer_matmul_a8_sparse(KernelContext *ctx) {
   if (int rc = require_inputs(ctx, 7)) return rc;
   A8Layout l;
   if (!read_a8_layout(ctx, &l)) return SLM_INVALID(ctx, "matmul_a8_sparse: bad bits/group_size/k/kp attributes");
+  if (int rc = check_a8_activations(ctx, l, "matmul_a8_sparse")) return rc;
   const Tensor &q = *input(ctx, 0), &v = *input(ctx, 3), &mk = *input(ctx, 4), &off = *input(ctx, 5),
                &s = *input(ctx, 6);
-  if (q.dtype != kI8 || q.rank < 1 || q.dims[q.rank - 1] != l.kp)
-    return SLM_INVALID(ctx, "matmul_a8_sparse: activations must be int8 [..., %lld]", (long long)l.kp);
-  int64_t scales = input(ctx, 1)->numel();
-  if (input(ctx, 1)->dtype != kF32 || input(ctx, 2)->dtype != kI32 ||
-      (scales * l.kp != q.numel() && scales * l.group != q.numel()) || input(ctx, 2)->numel() * l.group != q.numel())
-    return SLM_INVALID(ctx, "matmul_a8_sparse: row scales/sums do not match the activations");
   if (v.dtype != kU8 || v.rank != 1 || mk.dtype != kU64 || mk.rank != 2 || mk.dims[0] != l.strips ||
       mk.dims[1] != l.kp / 4 || off.dtype != kI64 || off.numel() != l.strips + 1 || s.dtype != kF16 ||
       s.numel() != l.strips * l.groups * 16)
@@ -298,13 +290,7 @@ int infer_matmul_a8_sparse(KernelContext *ctx) {
   Tensor *y = output(ctx, 0);
   set_shape(y, kF32, q.rank, q.dims);
   y->dims[q.rank - 1] = l.n;
-  const Tensor *bias = input(ctx, 7);
-  if (bias && bias->numel() != l.n)
-    return SLM_INVALID(ctx, "matmul_a8_sparse: bias must have %lld elements", (long long)l.n);
-  for (int i = 8; i <= 9; ++i)
-    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
-      return SLM_INVALID(ctx, "matmul_a8_sparse: %s must have the output's shape", i == 8 ? "mul" : "residual");
-  return SLM_REF_OK;
+  return check_epilogue_operands(ctx, 7, l.n, *y, "matmul_a8_sparse");
 }
 
 // Row m of strip `strip` before the epilogue: the tiles are expanded one code at a time in mask
@@ -365,12 +351,7 @@ int infer_matmul_hw(KernelContext *ctx) {
   Tensor *y = output(ctx, 0);
   set_shape(y, kF32, a.rank, a.dims);
   y->dims[a.rank - 1] = n;
-  const Tensor *bias = input(ctx, 2);
-  if (bias && bias->numel() != n) return SLM_INVALID(ctx, "matmul_hw: bias must have %lld elements", (long long)n);
-  for (int i = 3; i <= 4; ++i)
-    if (const Tensor *t = input(ctx, i); t && t->numel() != y->numel())
-      return SLM_INVALID(ctx, "matmul_hw: %s must have the output's shape", i == 3 ? "mul" : "residual");
-  return SLM_REF_OK;
+  return check_epilogue_operands(ctx, 2, n, *y, "matmul_hw");
 }
 
 int run_matmul_hw(KernelContext *ctx) {

@@ -25,16 +25,6 @@ bool read_sp24_layout(KernelContext *ctx, Sp24Layout *l) {
   return true;
 }
 
-// The fused_matmul epilogue operands (bias, mul, residual) from input `first` on, against N and y.
-int check_epilogue_operands(KernelContext *ctx, int first, int64_t n, const Tensor &y, const char *op) {
-  const Tensor *bias = input(ctx, first);
-  if (bias && bias->numel() != n) return SLM_INVALID(ctx, "%s: bias must have %lld elements", op, (long long)n);
-  for (int i = first + 1; i <= first + 2; ++i)
-    if (const Tensor *t = input(ctx, i); t && t->numel() != y.numel())
-      return SLM_INVALID(ctx, "%s: %s must have the output's shape", op, i == first + 1 ? "mul" : "residual");
-  return SLM_REF_OK;
-}
-
 int infer_matmul_sp24(KernelContext *ctx) {
   if (int rc = require_inputs(ctx, 3)) return rc;
   Sp24Layout l;

@@ -86,42 +86,41 @@ int run_matmul_hw_avx512(KernelContext *ctx) {
 
 int infer_matmul_hw_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_hw")->infer(ctx); }
 
-// slm.matmul_sp24 (2:4 sparse fp32) on the AVX-512 microkernel: one 64-column panel per unit, then the epilogue.
-int run_matmul_sp24_avx512(KernelContext *ctx) {
-  const Tensor &a = *ctx->inputs[0];
-  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
-  slm_sp24_f32_args_t args{a.numel() / k, k, (k + 15) / 16 * 16, n, a.as<float>(), k, ctx->inputs[1]->as<float>(),
-                           ctx->inputs[2]->as<uint8_t>(), ctx->outputs[0]->as<float>(), n, 0, 0};
-  const Epilogue epilogue(ctx, 3);
+// A sparse fp32 matmul's AVX-512 microkernel over 64-column panels split across threads, each
+// thread applying the epilogue (inputs from `epilogue_first` on) to its panels.
+template <typename Args, void (*Kernel)(const Args *)>
+int run_sparse_panels(KernelContext *ctx, const Args &args, int epilogue_first) {
+  int64_t n = args.N;
+  const Epilogue epilogue(ctx, epilogue_first);
   parallel(ctx, (n + 63) / 64, 1, [&](int64_t b, int64_t e) {
-    slm_sp24_f32_args_t u = args;
+    Args u = args;
     u.panel_begin = b;
     u.panel_end = e;
-    slm_sp24_f32__avx512f(&u);
+    Kernel(&u);
     int64_t n0 = b * 64, n1 = e * 64 < n ? e * 64 : n;
     for (int64_t m = 0; m < u.M; ++m) epilogue.apply(u.C + m * n + n0, m, n0, n1 - n0, n, u.C + m * n + n0);
   });
   return SLM_REF_OK;
 }
+
+// slm.matmul_sp24 (2:4 sparse fp32).
+int run_matmul_sp24_avx512(KernelContext *ctx) {
+  const Tensor &a = *ctx->inputs[0];
+  int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
+  slm_sp24_f32_args_t args{a.numel() / k, k, (k + 15) / 16 * 16, n, a.as<float>(), k, ctx->inputs[1]->as<float>(),
+                           ctx->inputs[2]->as<uint8_t>(), ctx->outputs[0]->as<float>(), n, 0, 0};
+  return run_sparse_panels<slm_sp24_f32_args_t, slm_sp24_f32__avx512f>(ctx, args, 3);
+}
 int infer_matmul_sp24_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_sp24")->infer(ctx); }
 
-// slm.matmul_sparse (unstructured sparse fp32) on the AVX-512 microkernel: one 64-column panel per unit, then the epilogue.
+// slm.matmul_sparse (unstructured sparse fp32, masked).
 int run_matmul_sparse_avx512(KernelContext *ctx) {
   const Tensor &a = *ctx->inputs[0];
   int64_t k = ctx->attrs->get_int("k", 0), n = ctx->attrs->get_int("n", 0);
   slm_sparse_f32_args_t args{a.numel() / k, k, n, a.as<float>(), k, ctx->inputs[1]->as<float>(),
                              ctx->inputs[2]->as<uint16_t>(), ctx->inputs[3]->as<int64_t>(), ctx->outputs[0]->as<float>(),
                              n, 0, 0};
-  const Epilogue epilogue(ctx, 4);
-  parallel(ctx, (n + 63) / 64, 1, [&](int64_t b, int64_t e) {
-    slm_sparse_f32_args_t u = args;
-    u.panel_begin = b;
-    u.panel_end = e;
-    slm_sparse_f32__avx512f(&u);
-    int64_t n0 = b * 64, n1 = e * 64 < n ? e * 64 : n;
-    for (int64_t m = 0; m < u.M; ++m) epilogue.apply(u.C + m * n + n0, m, n0, n1 - n0, n, u.C + m * n + n0);
-  });
-  return SLM_REF_OK;
+  return run_sparse_panels<slm_sparse_f32_args_t, slm_sparse_f32__avx512f>(ctx, args, 4);
 }
 int infer_matmul_sparse_ref(KernelContext *ctx) { return find_ref_kernel("slm.matmul_sparse")->infer(ctx); }
 
